@@ -1,0 +1,262 @@
+#include "mqttspec/codec/encode.hpp"
+
+#include "mqttspec/codec/frame.hpp"
+#include "mqttspec/codec/wire.hpp"
+
+#include <limits>
+
+namespace mqttspec::codec {
+namespace {
+
+// Counts the bytes a wire_writer would append, so the encoder runs the same code twice:
+// once to size the body (for the Remaining Length and the Property Length), once to write.
+class size_counter {
+ public:
+  void u8(std::uint8_t) { n += 1; }
+  void u16(std::uint16_t) { n += 2; }
+  void u32(std::uint32_t) { n += 4; }
+  void varint(std::uint32_t v) { n += varint_size(v); }
+  void string(std::string_view s) { n += 2 + s.size(); }
+  void raw(bytes_view b) { n += b.size(); }
+  std::size_t n = 0;
+};
+
+// Checks what the version and the field sizes allow; the writers below then cannot fail.
+class checker {
+ public:
+  explicit checker(protocol_version v) : v5(is_v5(v)) {}
+  std::error_code error;
+  bool v5;
+
+  void refuse(errc e) {
+    if (!error) error = make_error_code(e);
+  }
+  void text(std::string_view s) {
+    if (s.size() > std::numeric_limits<std::uint16_t>::max()) refuse(errc::value_too_large);
+  }
+  void props(const properties& p) {
+    if (p.empty()) return;
+    if (!v5) return refuse(errc::not_in_version);
+    for_each_property(p, [&](const property_value& pv) {
+      text(pv.text);
+      text(pv.pair_value);
+      if (pv.id == property_id::subscription_identifier && varint_size(pv.number) == 0) refuse(errc::value_too_large);
+    });
+  }
+  void reason(reason_code c) {
+    if (!v5 && c != reason_code::success) refuse(errc::not_in_version);
+  }
+};
+
+void check(checker& c, const packet& p) {
+  std::visit(
+      [&](const auto& x) {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, connect>) {
+          c.v5 = is_v5(x.version);
+          c.props(x.props);
+          c.text(x.client_id);
+          if (x.will) {
+            c.props(x.will->props);
+            c.text(x.will->topic);
+            c.text(x.will->payload);
+          }
+          if (x.user_name) c.text(*x.user_name);
+          if (x.password) c.text(*x.password);
+        } else if constexpr (std::is_same_v<T, connack>) {
+          c.props(x.props);
+          if (!c.v5 && !to_v311_connack(x.code)) c.refuse(errc::not_in_version);
+        } else if constexpr (std::is_same_v<T, publish>) {
+          c.text(x.topic);
+          c.props(x.props);
+        } else if constexpr (std::is_same_v<T, subscribe>) {
+          c.props(x.props);
+          for (const auto& s : x.subscriptions) {
+            c.text(s.filter);
+            if (!c.v5 && (s.options.no_local || s.options.retain_as_published ||
+                          s.options.handling != retain_handling::send_on_subscribe))
+              c.refuse(errc::not_in_version);
+          }
+        } else if constexpr (std::is_same_v<T, suback>) {
+          c.props(x.props);
+          for (auto code : x.codes)
+            if (!c.v5 && !is_valid_v311_suback(static_cast<std::uint8_t>(code), protocol_version::v3_1_1))
+              c.refuse(errc::not_in_version);
+        } else if constexpr (std::is_same_v<T, unsubscribe>) {
+          c.props(x.props);
+          for (auto f : x.filters) c.text(f);
+        } else if constexpr (std::is_same_v<T, unsuback>) {
+          c.props(x.props);
+          if (!c.v5 && !x.codes.empty()) c.refuse(errc::not_in_version);
+        } else if constexpr (std::is_same_v<T, auth>) {
+          if (!c.v5) c.refuse(errc::not_in_version);
+        } else if constexpr (requires { x.code; }) {  // publish responses, DISCONNECT
+          c.props(x.props);
+          c.reason(x.code);
+        }
+      },
+      p);
+}
+
+template <class W>
+void write_property_values(W& w, const properties& p) {
+  for_each_property(p, [&](const property_value& v) {
+    w.u8(static_cast<std::uint8_t>(v.id));  // every identifier is below 128: a one-byte varint
+    switch (find_property(static_cast<std::uint8_t>(v.id))->type) {
+      case property_type::byte: w.u8(static_cast<std::uint8_t>(v.number)); break;
+      case property_type::two_byte_integer: w.u16(static_cast<std::uint16_t>(v.number)); break;
+      case property_type::four_byte_integer: w.u32(v.number); break;
+      case property_type::variable_byte_integer: w.varint(v.number); break;
+      case property_type::utf8_string:
+      case property_type::binary_data: w.string(v.text); break;
+      case property_type::utf8_string_pair:
+        w.string(v.text);
+        w.string(v.pair_value);
+        break;
+    }
+  });
+}
+
+template <class W>
+void write_properties(W& w, const properties& p) {
+  size_counter n;
+  write_property_values(n, p);
+  w.varint(static_cast<std::uint32_t>(n.n));
+  write_property_values(w, p);
+}
+
+std::uint8_t v311_code(reason_code c) { return *to_v311_connack(c); }
+
+// The variable header and payload of each packet, for a writer W (size_counter or wire_writer).
+template <class W>
+struct body_writer {
+  W& w;
+  bool v5;
+
+  void operator()(const connect& c) {
+    const bool five = is_v5(c.version);
+    w.string(c.version == protocol_version::v3_1 ? "MQIsdp" : "MQTT");
+    w.u8(static_cast<std::uint8_t>(c.version));
+    std::uint8_t flags = c.clean_start ? 0x02 : 0x00;
+    if (c.will) {
+      flags |= 0x04 | static_cast<std::uint8_t>(static_cast<unsigned>(c.will->qos_level) << 3);
+      if (c.will->retain) flags |= 0x20;
+    }
+    if (c.password) flags |= 0x40;
+    if (c.user_name) flags |= 0x80;
+    w.u8(flags);
+    w.u16(c.keep_alive);
+    if (five) write_properties(w, c.props);
+    w.string(c.client_id);
+    if (c.will) {
+      if (five) write_properties(w, c.will->props);
+      w.string(c.will->topic);
+      w.string(c.will->payload);
+    }
+    if (c.user_name) w.string(*c.user_name);
+    if (c.password) w.string(*c.password);
+  }
+  void operator()(const connack& c) {
+    w.u8(c.session_present ? 1 : 0);
+    w.u8(v5 ? static_cast<std::uint8_t>(c.code) : v311_code(c.code));
+    if (v5) write_properties(w, c.props);
+  }
+  void operator()(const publish& p) {
+    w.string(p.topic);
+    if (p.qos_level != qos::at_most_once) w.u16(p.packet_id);
+    if (v5) write_properties(w, p.props);
+    w.raw(p.payload);
+  }
+  template <packet_type T>
+  void operator()(const publish_response<T>& p) {
+    w.u16(p.packet_id);
+    reason_and_properties(p.code, p.props);
+  }
+  void operator()(const subscribe& s) {
+    w.u16(s.packet_id);
+    if (v5) write_properties(w, s.props);
+    for (const auto& sub : s.subscriptions) {
+      w.string(sub.filter);
+      const auto& o = sub.options;
+      w.u8(static_cast<std::uint8_t>(static_cast<unsigned>(o.max_qos) | (o.no_local ? 0x04u : 0u) |
+                                     (o.retain_as_published ? 0x08u : 0u) | static_cast<unsigned>(o.handling) << 4));
+    }
+  }
+  void operator()(const suback& s) {
+    w.u16(s.packet_id);
+    if (v5) write_properties(w, s.props);
+    for (auto c : s.codes) w.u8(static_cast<std::uint8_t>(c));
+  }
+  void operator()(const unsubscribe& u) {
+    w.u16(u.packet_id);
+    if (v5) write_properties(w, u.props);
+    for (auto f : u.filters) w.string(f);
+  }
+  void operator()(const unsuback& u) {
+    w.u16(u.packet_id);
+    if (!v5) return;
+    write_properties(w, u.props);
+    for (auto c : u.codes) w.u8(static_cast<std::uint8_t>(c));
+  }
+  void operator()(const pingreq&) {}
+  void operator()(const pingresp&) {}
+  void operator()(const disconnect& d) { reason_and_properties(d.code, d.props); }
+  void operator()(const auth& a) { reason_and_properties(a.code, a.props); }
+
+  // 5.0 shortest forms: no properties -> no Property Length; also Success -> no reason code.
+  void reason_and_properties(reason_code c, const properties& p) {
+    if (!v5 || (c == reason_code::success && p.empty())) return;
+    w.u8(static_cast<std::uint8_t>(c));
+    if (!p.empty()) write_properties(w, p);
+  }
+};
+
+std::uint8_t first_byte(const packet& p) {
+  const auto t = static_cast<std::uint8_t>(type_of(p));
+  std::uint8_t flags = 0;
+  if (const auto* pub = std::get_if<publish>(&p)) {
+    flags = static_cast<std::uint8_t>((pub->dup ? 0x8 : 0) | static_cast<unsigned>(pub->qos_level) << 1 |
+                                      (pub->retain ? 1 : 0));
+  } else if (std::holds_alternative<pubrel>(p) || std::holds_alternative<subscribe>(p) ||
+             std::holds_alternative<unsubscribe>(p)) {
+    flags = 0x2;
+  }
+  return static_cast<std::uint8_t>(t << 4 | flags);
+}
+
+basic_result<std::size_t, std::error_code> body_size(const packet& p, protocol_version v) {
+  checker c(v);
+  check(c, p);
+  if (c.error) return c.error;
+  size_counter n;
+  std::visit(body_writer<size_counter>{n, is_v5(v)}, p);
+  if (n.n > max_remaining_length) return make_error_code(errc::value_too_large);
+  return n.n;
+}
+
+}  // namespace
+
+basic_result<std::size_t, std::error_code> encoded_size(const packet& p, protocol_version v) {
+  auto n = body_size(p, v);
+  if (!n) return n.error();
+  return 1 + varint_size(static_cast<std::uint32_t>(*n)) + *n;
+}
+
+std::error_code encode_to(const packet& p, protocol_version v, bytes& out) {
+  auto n = body_size(p, v);
+  if (!n) return n.error();
+  out.reserve(out.size() + 5 + *n);
+  wire_writer w(out);
+  w.u8(first_byte(p));
+  w.varint(static_cast<std::uint32_t>(*n));
+  std::visit(body_writer<wire_writer>{w, is_v5(v)}, p);
+  return {};
+}
+
+encode_result encode(const packet& p, protocol_version v) {
+  bytes out;
+  if (auto ec = encode_to(p, v, out)) return ec;
+  return out;
+}
+
+}  // namespace mqttspec::codec

@@ -1,0 +1,84 @@
+// mqttspec-broker: the reference MQTT 3.1, 3.1.1 and 5.0 broker.
+#include "mqttspec/broker/server.hpp"
+#include "password_file.hpp"
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+int main(int argc, char** argv) {
+  using namespace mqttspec;
+  broker::server_options options;
+  auto& core = options.core;
+  std::string password_path, hash_user, level = "info";
+  unsigned max_qos = 2;
+  bool trace = false;
+
+  CLI::App app{"mqttspec-broker: reference MQTT 3.1.1 and 5.0 broker"};
+  app.set_config("--config", "", "read options from a file (one `name = value` per line, names as the long flags)");
+  app.add_option("--port,-p", options.port, "TCP port; 0 picks a free one and prints it")->capture_default_str();
+  app.add_option("--bind", options.bind, "address to listen on")->capture_default_str();
+  app.add_option("--max-packet-size", core.limits.maximum_packet_size, "largest packet accepted, bytes")
+      ->check(CLI::Range(std::size_t{16}, codec::max_packet_size));
+  app.add_option("--receive-maximum", core.receive_maximum, "QoS 2 messages in flight per client (5.0)")
+      ->check(CLI::Range(1, 65535))->capture_default_str();
+  app.add_option("--topic-alias-maximum", core.limits.topic_alias_maximum, "topic aliases accepted per connection (5.0)")
+      ->capture_default_str();
+  app.add_option("--max-qos", max_qos, "highest QoS supported")->check(CLI::Range(0, 2))->capture_default_str();
+  app.add_option("--retain-available", core.retain_available, "support retained messages")->capture_default_str();
+  app.add_option("--max-queued-messages", core.max_queued_messages, "per-session queue limit")->capture_default_str();
+  app.add_option("--session-expiry-cap", core.session_expiry_cap, "largest session expiry granted, seconds");
+  app.add_option("--server-keep-alive", core.server_keep_alive, "override the clients' keep-alive, seconds (5.0)");
+  app.add_option("--allow-anonymous", core.allow_anonymous, "accept clients without a user name")->capture_default_str();
+  app.add_option("--password-file", password_path, "user:pbkdf2-sha256:iterations:salt:hash lines");
+  app.add_option("--connect-timeout-ms", core.limits.connect_timeout, "close connections that send no CONNECT")
+      ->capture_default_str();
+  app.add_option("--max-connections", options.max_connections, "simultaneous connections")->capture_default_str();
+  app.add_option("--log-level", level, "error, warning, info, debug or trace")
+      ->check(CLI::IsMember({"error", "warning", "info", "debug", "trace"}));
+  app.add_flag("--trace,-v", trace, "log every packet in and out, decoded (like mosquitto -v)");
+  app.add_option("--hash-password", hash_user, "print a password file line for USER (password read from stdin) and exit");
+  CLI11_PARSE(app, argc, argv);
+
+  if (!hash_user.empty()) {
+    std::string password;
+    std::getline(std::cin, password);
+    std::cout << broker::password_file::make_line(hash_user, password) << '\n';
+    return 0;
+  }
+  core.maximum_qos = static_cast<codec::qos>(max_qos);
+  if (trace) level = "trace";
+  const std::map<std::string, broker::log_level> levels{{"error", broker::log_level::error},
+                                                         {"warning", broker::log_level::warning},
+                                                         {"info", broker::log_level::info},
+                                                         {"debug", broker::log_level::debug},
+                                                         {"trace", broker::log_level::trace}};
+  options.level = levels.at(level);
+  options.log = &std::clog;
+
+  std::optional<broker::password_file> passwords;
+  if (!password_path.empty()) {
+    std::string error;
+    passwords = broker::password_file::load(password_path, error);
+    if (!passwords) {
+      std::cerr << "mqttspec-broker: " << error << '\n';
+      return 2;
+    }
+    core.authenticate = [&passwords](std::string_view user, std::optional<codec::bytes_view> password) {
+      return password && passwords->check(user, *password);
+    };
+  }
+
+  try {
+    asio::io_context io;
+    broker::server server(io, options);
+    std::cout << "mqttspec-broker listening on " << options.bind << ":" << server.port() << std::endl;
+    asio::signal_set signals(io, SIGINT, SIGTERM);
+    signals.async_wait([&](std::error_code, int) { server.stop(); });
+    io.run();
+  } catch (const std::system_error& e) {
+    std::cerr << "mqttspec-broker: " << e.what() << '\n';
+    return 1;
+  }
+  return 0;
+}

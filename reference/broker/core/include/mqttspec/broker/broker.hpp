@@ -1,0 +1,122 @@
+#pragma once
+// The broker without I/O: every connection's session machine, the MQTT Sessions that outlive
+// connections, routing, QoS flows both ways, retained messages, wills and expiry. The network
+// shell feeds it bytes, closes and time, and carries out the actions it queues; the fuzzers drive
+// it the same way. Deterministic: same inputs, same actions.
+#include "mqttspec/broker/retained_store.hpp"
+#include "mqttspec/broker/session_state.hpp"
+#include "mqttspec/broker/subscription_tree.hpp"
+#include "mqttspec/session/server_session.hpp"
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace mqttspec::broker {
+
+using millis = session::millis;
+using connection_id = std::uint64_t;
+
+struct config {
+  session::server_limits limits;                 // inbound Maximum Packet Size, Topic Alias Maximum, CONNECT timeout
+  std::uint16_t receive_maximum = 100;            // inbound QoS 2 in flight per connection (5.0 CONNACK)
+  codec::qos maximum_qos = codec::qos::exactly_once;
+  bool retain_available = true;
+  std::size_t max_queued_messages = 10'000;       // per Session; beyond it new messages are dropped and counted
+  std::uint32_t session_expiry_cap = 0xFFFF'FFFF; // seconds; caps what clients ask for
+  std::optional<std::uint16_t> server_keep_alive; // overrides the clients' Keep Alive (5.0)
+  bool allow_anonymous = true;
+  // Checks a user name and password; nullptr accepts everyone who may connect.
+  std::function<bool(std::string_view user, std::optional<codec::bytes_view> password)> authenticate;
+};
+
+// What the shell must do, in order.
+struct transmit_to {
+  connection_id id;
+  codec::bytes data;
+};
+struct close_connection {
+  connection_id id;
+  std::string why;
+};
+using action = std::variant<transmit_to, close_connection>;
+
+struct broker_stats {
+  std::uint64_t messages_received = 0;
+  std::uint64_t messages_sent = 0;
+  std::uint64_t messages_dropped = 0;  // queue full, expired, or too large for the client
+  std::uint64_t protocol_violations = 0;
+};
+
+class broker {
+ public:
+  explicit broker(config c = {});
+  ~broker();
+  broker(const broker&) = delete;
+  broker& operator=(const broker&) = delete;
+
+  connection_id open(millis now);                                   // a transport was accepted
+  void receive(connection_id id, codec::bytes_view data, millis now);  // bytes arrived
+  void transport_closed(connection_id id, millis now);              // the peer or the network closed it
+  std::optional<millis> deadline() const;                           // when on_timer is next due
+  void on_timer(millis now);
+  // Ends every connection (server shutting down; 5.0 clients get DISCONNECT 0x8B).
+  void shutdown(millis now);
+
+  std::vector<action> take_actions();
+  bool has_actions() const noexcept { return !actions_.empty(); }
+
+  // Introspection for tests and logs.
+  const broker_stats& stats() const noexcept { return stats_; }
+  std::size_t connection_count() const noexcept { return connections_.size(); }
+  const session_state* find_session(std::string_view client_id) const;
+  std::size_t session_count() const noexcept { return sessions_.size(); }
+  const retained_store& retained() const noexcept { return retained_; }
+  const subscription_tree& subscriptions() const noexcept { return subscriptions_; }
+  const config& settings() const noexcept { return config_; }
+
+ private:
+  struct connection {
+    connection_id id;
+    session::server_session machine;
+    std::string client_id;  // set once CONNECT is accepted
+  };
+
+  void run(connection_id id, std::vector<session::event> events, millis now);
+  void handle(connection_id id, connection& c, const codec::owned_packet& p, millis now);
+  void on_connect(connection_id id, connection& c, const codec::owned_packet& p, millis now);
+  void on_publish(connection& c, session_state& s, const codec::owned_packet& p, millis now);
+  void on_subscribe(connection& c, session_state& s, const codec::subscribe& sub, millis now);
+  void on_unsubscribe(connection& c, session_state& s, const codec::unsubscribe& u, millis now);
+  void on_disconnect(connection& c, session_state& s, const codec::disconnect& d, millis now);
+  void on_closed(connection_id id, const session::close& why, millis now);
+
+  void send(connection& c, const codec::packet& p, millis now);
+  void refuse_connect(connection& c, codec::reason_code code, millis now);
+  void violation(connection& c, codec::reason_code code, std::string_view statement, millis now);
+  void route(const message& m, std::optional<std::string_view> publisher, millis now);
+  void deliver(session_state& s, outgoing item, millis now);
+  void pump(session_state& s, millis now);
+  bool transmit_publish(session_state& s, inflight& f, bool resend, millis now);
+  void resume(session_state& s, millis now);
+  void publish_will(session_state& s, millis now);
+  void end_session(const std::string& client_id, millis now);
+  std::string assign_client_id();
+
+  config config_;
+  std::map<connection_id, connection> connections_;
+  std::map<std::string, session_state, std::less<>> sessions_;
+  subscription_tree subscriptions_;
+  retained_store retained_;
+  std::vector<action> actions_;
+  broker_stats stats_;
+  connection_id next_connection_ = 1;
+  std::uint64_t next_assigned_id_ = 1;
+};
+
+}  // namespace mqttspec::broker

@@ -1,0 +1,55 @@
+#pragma once
+// One MQTT Session as the server keeps it (§4.1): what outlives a network connection.
+#include "mqttspec/broker/message.hpp"
+#include "mqttspec/codec/packet.hpp"
+
+#include <cstdint>
+#include <deque>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace mqttspec::broker {
+
+// A message waiting to be sent to one Session.
+struct outgoing {
+  message msg;
+  codec::qos qos_level = codec::qos::at_most_once;
+  bool retain = false;
+  std::vector<std::uint32_t> subscription_ids;
+  std::uint64_t received_at = 0;  // ms, for Message Expiry
+};
+
+// An outbound QoS 1/2 message the client has not fully acknowledged.
+struct inflight {
+  enum class stage : std::uint8_t { awaiting_puback, awaiting_pubrec, awaiting_pubcomp };
+  std::uint16_t packet_id = 0;
+  stage at = stage::awaiting_puback;
+  outgoing item;
+};
+
+struct pending_will {
+  message msg;
+  std::uint64_t due = 0;  // ms: when the Will Delay Interval ends
+};
+
+struct session_state {
+  std::string client_id;
+  codec::protocol_version version = codec::protocol_version::v5;
+  std::optional<std::uint64_t> connection;  // the connection attached now, if any
+  std::uint32_t expiry_interval = 0;        // seconds; 0xFFFFFFFF never expires
+  std::optional<std::uint64_t> expires_at;  // ms, while disconnected
+  std::uint16_t client_receive_maximum = 65535;  // send quota towards the client (§4.9)
+
+  std::vector<inflight> in_flight;          // in the order first sent (§4.6)
+  std::deque<outgoing> queue;               // not yet sent
+  std::set<std::uint16_t> inbound_qos2;     // PUBREC sent, PUBREL awaited (§4.3.3)
+  std::uint16_t last_packet_id = 0;
+
+  std::optional<message> will;              // of the attached connection
+  std::uint32_t will_delay = 0;             // seconds
+  std::optional<pending_will> will_pending; // connection gone, delay running
+};
+
+}  // namespace mqttspec::broker

@@ -1,0 +1,354 @@
+// Connections and Sessions: CONNECT/CONNACK, takeover, DISCONNECT, closes, wills and expiry.
+#include "mqttspec/broker/broker.hpp"
+
+#include <algorithm>
+
+namespace mqttspec::broker {
+
+using codec::reason_code;
+
+namespace {
+
+constexpr std::uint32_t never_expires = 0xFFFF'FFFF;
+
+std::uint32_t requested_expiry(const codec::connect& c) {
+  if (codec::is_v5(c.version)) return c.props.session_expiry_interval.value_or(0);
+  // 3.1.1: Clean Session 0 keeps the Session until the next Clean Session 1 (3.1.1 §3.1.2.4).
+  return c.clean_start ? 0 : never_expires;
+}
+
+}  // namespace
+
+broker::broker(config c) : config_(std::move(c)) {}
+broker::~broker() = default;
+
+connection_id broker::open(millis now) {
+  const auto id = next_connection_++;
+  connections_.emplace(id, connection{id, session::server_session(config_.limits, now), {}});
+  return id;
+}
+
+void broker::receive(connection_id id, codec::bytes_view data, millis now) {
+  auto it = connections_.find(id);
+  if (it == connections_.end()) return;
+  run(id, it->second.machine.receive(data, now), now);
+  // The machine pauses after a CONNECT until the CONNACK is out; resume with what is buffered.
+  for (it = connections_.find(id); it != connections_.end() && it->second.machine.connack_sent();) {
+    auto more = it->second.machine.receive({}, now);
+    if (more.empty()) break;
+    run(id, std::move(more), now);
+    it = connections_.find(id);
+  }
+}
+
+void broker::transport_closed(connection_id id, millis now) {
+  auto it = connections_.find(id);
+  if (it == connections_.end()) return;
+  run(id, it->second.machine.transport_closed(now), now);
+}
+
+std::vector<action> broker::take_actions() { return std::exchange(actions_, {}); }
+
+const session_state* broker::find_session(std::string_view client_id) const {
+  auto it = sessions_.find(client_id);
+  return it == sessions_.end() ? nullptr : &it->second;
+}
+
+void broker::run(connection_id id, std::vector<session::event> events, millis now) {
+  for (auto& e : events) {
+    auto it = connections_.find(id);
+    if (it == connections_.end()) return;
+    if (auto* t = std::get_if<session::transmit>(&e)) {
+      actions_.push_back(transmit_to{id, std::move(t->data)});
+    } else if (auto* d = std::get_if<session::deliver>(&e)) {
+      handle(id, it->second, d->packet, now);
+    } else if (auto* c = std::get_if<session::close>(&e)) {
+      if (!c->statement.empty() && !c->by_peer) ++stats_.protocol_violations;
+      on_closed(id, *c, now);
+    }
+  }
+}
+
+void broker::send(connection& c, const codec::packet& p, millis now) {
+  std::vector<session::event> events;
+  c.machine.send(p, now, events);
+  run(c.id, std::move(events), now);  // may transmit, and close after a DISCONNECT
+}
+
+void broker::handle(connection_id id, connection& c, const codec::owned_packet& p, millis now) {
+  if (std::holds_alternative<codec::connect>(p.value)) return on_connect(id, c, p, now);
+  auto it = sessions_.find(c.client_id);
+  if (it == sessions_.end()) return;  // cannot happen: only a CONNECTed connection delivers more
+  session_state& s = it->second;
+  std::visit(
+      [&](const auto& x) {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, codec::publish>) {
+          on_publish(c, s, p, now);
+        } else if constexpr (std::is_same_v<T, codec::puback> || std::is_same_v<T, codec::pubcomp>) {
+          auto f = std::find_if(s.in_flight.begin(), s.in_flight.end(), [&](const inflight& i) {
+            return i.packet_id == x.packet_id &&
+                   i.at == (std::is_same_v<T, codec::puback> ? inflight::stage::awaiting_puback
+                                                             : inflight::stage::awaiting_pubcomp);
+          });
+          if (f != s.in_flight.end()) s.in_flight.erase(f);
+          pump(s, now);
+        } else if constexpr (std::is_same_v<T, codec::pubrec>) {
+          auto f = std::find_if(s.in_flight.begin(), s.in_flight.end(), [&](const inflight& i) {
+            return i.packet_id == x.packet_id && i.at == inflight::stage::awaiting_pubrec;
+          });
+          if (f == s.in_flight.end()) {
+            // A PUBREC for an identifier we are not sending: answer PUBREL "not found" (5.0 §3.6.2.1).
+            codec::pubrel rel{x.packet_id, codec::is_v5(s.version) ? reason_code::packet_identifier_not_found
+                                                                   : reason_code::success, {}};
+            return send(c, rel, now);
+          }
+          if (codec::is_failure(x.code)) {  // acknowledged with an error: never resent (v5:MQTT-4.4.0-2)
+            s.in_flight.erase(f);
+            return pump(s, now);
+          }
+          f->at = inflight::stage::awaiting_pubcomp;  // v5:MQTT-4.3.3-4, v3.1.1:MQTT-4.3.3-1
+          send(c, codec::pubrel{x.packet_id, reason_code::success, {}}, now);
+        } else if constexpr (std::is_same_v<T, codec::pubrel>) {
+          // v5:MQTT-4.3.3-11, v3.1.1:MQTT-4.3.3-2: PUBCOMP with the same identifier.
+          const bool known = s.inbound_qos2.erase(x.packet_id) > 0;
+          codec::pubcomp comp{x.packet_id, reason_code::success, {}};
+          if (!known && codec::is_v5(s.version)) comp.code = reason_code::packet_identifier_not_found;
+          send(c, comp, now);
+        } else if constexpr (std::is_same_v<T, codec::subscribe>) {
+          on_subscribe(c, s, x, now);
+        } else if constexpr (std::is_same_v<T, codec::unsubscribe>) {
+          on_unsubscribe(c, s, x, now);
+        } else if constexpr (std::is_same_v<T, codec::pingreq>) {
+          send(c, codec::pingresp{}, now);  // v5:MQTT-3.12.4-1, v3.1.1:MQTT-3.12.4-1
+        } else if constexpr (std::is_same_v<T, codec::disconnect>) {
+          on_disconnect(c, s, x, now);
+        } else if constexpr (std::is_same_v<T, codec::auth>) {
+          // We offer no enhanced authentication, so no AUTH may arrive (v5:MQTT-4.12.0-7).
+          violation(c, reason_code::protocol_error, "v5:MQTT-4.12.0-7", now);
+        } else {
+          // CONNACK, SUBACK, UNSUBACK, PINGRESP are server-to-client only.
+          violation(c, reason_code::protocol_error, {}, now);
+        }
+      },
+      p.value);
+}
+
+void broker::violation(connection& c, reason_code code, std::string_view /*statement*/, millis now) {
+  ++stats_.protocol_violations;
+  if (codec::is_v5(c.machine.version())) {
+    codec::disconnect d;
+    d.code = code;
+    return send(c, d, now);
+  }
+  run(c.id, {session::close{std::nullopt, {}, "protocol violation"}}, now);
+}
+
+void broker::refuse_connect(connection& c, reason_code code, millis now) {
+  codec::connack ack;
+  ack.code = code;  // Session Present stays 0 (v5:MQTT-3.2.2-6, v3.1.1:MQTT-3.2.2-4)
+  send(c, ack, now);
+}
+
+std::string broker::assign_client_id() {
+  for (;;) {
+    auto id = "mqttspec-" + std::to_string(next_assigned_id_++);
+    if (!sessions_.contains(id)) return id;  // unique among Sessions (v5:MQTT-3.2.2-16)
+  }
+}
+
+void broker::on_connect(connection_id id, connection& c, const codec::owned_packet& p, millis now) {
+  const auto& req = std::get<codec::connect>(p.value);
+  const bool v5 = codec::is_v5(req.version);
+  ++stats_.messages_received;
+
+  // Enhanced authentication is not offered (v5:MQTT-4.12.0-1).
+  if (v5 && req.props.authentication_method) return refuse_connect(c, reason_code::bad_authentication_method, now);
+  std::string client_id(req.client_id);
+  bool assigned = false;
+  if (client_id.empty()) {
+    // 3.1.1 needs Clean Session 1 for an empty ClientId (v3.1.1:MQTT-3.1.3-8); 5.0 always assigns.
+    if (!v5 && !req.clean_start) return refuse_connect(c, reason_code::client_identifier_not_valid, now);
+    client_id = assign_client_id();  // v5:MQTT-3.1.3-6, v3.1.1:MQTT-3.1.3-6
+    assigned = true;
+  }
+  if (!req.user_name && !config_.allow_anonymous) return refuse_connect(c, reason_code::not_authorized, now);
+  if (config_.authenticate && !config_.authenticate(req.user_name.value_or(""), req.password))
+    return refuse_connect(c, reason_code::bad_user_name_or_password, now);
+  if (req.will) {
+    if (v5 && req.will->qos_level > config_.maximum_qos)  // v5:MQTT-3.2.2-12
+      return refuse_connect(c, reason_code::qos_not_supported, now);
+    if (v5 && req.will->retain && !config_.retain_available)  // v5:MQTT-3.2.2-13
+      return refuse_connect(c, reason_code::retain_not_supported, now);
+  }
+
+  // Session takeover: the existing connection is closed (v5:MQTT-3.1.4-3, v3.1.1:MQTT-3.1.4-2).
+  if (auto existing = sessions_.find(client_id); existing != sessions_.end() && existing->second.connection) {
+    const auto old_id = *existing->second.connection;
+    auto old = connections_.find(old_id);
+    if (old != connections_.end()) {
+      if (codec::is_v5(old->second.machine.version())) {
+        codec::disconnect d;
+        d.code = reason_code::session_taken_over;
+        send(old->second, d, now);
+      } else {
+        run(old_id, {session::close{std::nullopt, {}, "session taken over"}}, now);
+      }
+    }
+  }
+
+  // Clean Start discards any existing Session (v5:MQTT-3.1.2-4, v3.1.1:MQTT-3.1.2-6).
+  auto existing = sessions_.find(client_id);
+  if (existing != sessions_.end() && req.clean_start) {
+    // A Will still waiting for its delay goes out now: its Session is ending.
+    if (existing->second.will_pending) publish_will(existing->second, now);
+    subscriptions_.remove_all(client_id);
+    sessions_.erase(existing);
+    existing = sessions_.end();
+  }
+  const bool session_present = existing != sessions_.end();  // v5:MQTT-3.2.2-2/-3, v3.1.1:MQTT-3.2.2-1/-2/-3
+  session_state& s = session_present ? existing->second : sessions_[client_id];
+  s.client_id = client_id;
+  s.version = req.version;
+  s.connection = id;
+  s.expires_at.reset();
+  s.expiry_interval = std::min(requested_expiry(req), config_.session_expiry_cap);
+  s.client_receive_maximum = req.props.receive_maximum.value_or(65535);
+  // A reconnection within the Will Delay Interval cancels that Will (v5:MQTT-3.1.3-9).
+  s.will_pending.reset();
+  s.will.reset();
+  s.will_delay = 0;
+  if (req.will) {  // v5:MQTT-3.1.2-7, v3.1.1:MQTT-3.1.2-8
+    codec::publish w;
+    w.topic = req.will->topic;
+    w.payload = req.will->payload;
+    w.qos_level = req.will->qos_level;
+    w.retain = req.will->retain;
+    w.props = req.will->props;
+    w.props.will_delay_interval.reset();
+    s.will = make_message(w);
+    s.will_delay = req.will->props.will_delay_interval.value_or(0);
+  }
+  c.client_id = client_id;
+
+  codec::connack ack;
+  ack.session_present = session_present;
+  if (v5) {
+    auto& props = ack.props;
+    if (config_.receive_maximum != 65535) props.receive_maximum = config_.receive_maximum;
+    if (config_.maximum_qos != codec::qos::exactly_once) props.maximum_qos = static_cast<std::uint8_t>(config_.maximum_qos);
+    if (!config_.retain_available) props.retain_available = 0;
+    if (config_.limits.maximum_packet_size < codec::max_packet_size)
+      props.maximum_packet_size = static_cast<std::uint32_t>(config_.limits.maximum_packet_size);
+    if (config_.limits.topic_alias_maximum) props.topic_alias_maximum = config_.limits.topic_alias_maximum;
+    if (assigned) props.assigned_client_identifier = client_id;  // v5:MQTT-3.1.3-7, v5:MQTT-3.2.2-16
+    if (requested_expiry(req) != s.expiry_interval) props.session_expiry_interval = s.expiry_interval;
+    if (config_.server_keep_alive) props.server_keep_alive = *config_.server_keep_alive;  // v5:MQTT-3.2.2-21
+  }
+  if (config_.server_keep_alive && v5) c.machine.set_keep_alive(*config_.server_keep_alive, now);
+  send(c, ack, now);  // v5:MQTT-3.2.0-1, v5:MQTT-3.1.4-5, v3.1.1:MQTT-3.1.4-4
+  resume(s, now);
+}
+
+void broker::on_disconnect(connection& c, session_state& s, const codec::disconnect& d, millis now) {
+  if (codec::is_v5(s.version) && d.props.session_expiry_interval) {
+    // Setting a non-zero expiry at DISCONNECT after a zero one at CONNECT is a Protocol Error (§3.14.2.2.2).
+    if (s.expiry_interval == 0 && *d.props.session_expiry_interval != 0)
+      return violation(c, reason_code::protocol_error, {}, now);
+    s.expiry_interval = std::min(*d.props.session_expiry_interval, config_.session_expiry_cap);
+  }
+  // 0x04 asks for the Will; any other DISCONNECT discards it (v5:MQTT-3.14.4-3, v3.1.1:MQTT-3.14.4-3).
+  if (!(codec::is_v5(s.version) && d.code == reason_code::disconnect_with_will_message)) {
+    s.will.reset();  // v5:MQTT-3.1.2-10, v3.1.1:MQTT-3.1.2-10
+  }
+}
+
+void broker::on_closed(connection_id id, const session::close& why, millis now) {
+  auto it = connections_.find(id);
+  if (it == connections_.end()) return;
+  const std::string client_id = it->second.client_id;
+  actions_.push_back(close_connection{id, why.why});
+  connections_.erase(it);
+  auto s = sessions_.find(client_id);
+  if (s == sessions_.end() || s->second.connection != id) return;
+  session_state& st = s->second;
+  st.connection.reset();
+  // An unclean end publishes the Will, after its delay (v5:MQTT-3.1.2-8, v3.1.1:MQTT-3.1.2-8).
+  if (st.will) {
+    if (st.will_delay == 0) {
+      publish_will(st, now);
+    } else {
+      st.will_pending = pending_will{std::move(*st.will), now + millis{st.will_delay} * 1000};
+      st.will.reset();
+    }
+  }
+  if (st.expiry_interval == 0) return end_session(client_id, now);
+  if (st.expiry_interval != never_expires) st.expires_at = now + millis{st.expiry_interval} * 1000;
+}
+
+void broker::publish_will(session_state& s, millis now) {
+  std::optional<message> will;
+  if (s.will_pending) will = std::move(s.will_pending->msg);
+  else if (s.will) will = std::move(s.will);
+  s.will_pending.reset();
+  s.will.reset();
+  if (!will) return;
+  if (will->publish.retain) retained_.set(*will, now);  // v5:MQTT-3.1.2-15, v3.1.1:MQTT-3.1.2-17
+  route(*will, std::nullopt, now);
+}
+
+void broker::end_session(const std::string& client_id, millis now) {
+  auto it = sessions_.find(client_id);
+  if (it == sessions_.end()) return;
+  if (it->second.will_pending) publish_will(it->second, now);  // the Session ends first (v5:MQTT-3.1.2-8)
+  subscriptions_.remove_all(client_id);
+  sessions_.erase(it);
+}
+
+std::optional<millis> broker::deadline() const {
+  std::optional<millis> next;
+  auto consider = [&](std::optional<millis> t) {
+    if (t && (!next || *t < *next)) next = t;
+  };
+  for (const auto& [id, c] : connections_) consider(c.machine.deadline());
+  for (const auto& [name, s] : sessions_) {
+    consider(s.expires_at);
+    if (s.will_pending) consider(s.will_pending->due);
+  }
+  return next;
+}
+
+void broker::on_timer(millis now) {
+  std::vector<connection_id> due;
+  for (const auto& [id, c] : connections_)
+    if (auto d = c.machine.deadline(); d && *d <= now) due.push_back(id);
+  for (auto id : due) {
+    auto it = connections_.find(id);
+    if (it != connections_.end()) run(id, it->second.machine.on_timer(now), now);
+  }
+  std::vector<std::string> expired;
+  for (auto& [name, s] : sessions_) {
+    if (s.will_pending && s.will_pending->due <= now) publish_will(s, now);
+    if (s.expires_at && *s.expires_at <= now) expired.push_back(name);  // v5:MQTT-4.1.0-2
+  }
+  for (const auto& name : expired) end_session(name, now);
+  retained_.erase_expired(now);
+}
+
+void broker::shutdown(millis now) {
+  std::vector<connection_id> ids;
+  for (const auto& [id, c] : connections_) ids.push_back(id);
+  for (auto id : ids) {
+    auto it = connections_.find(id);
+    if (it == connections_.end()) continue;
+    if (codec::is_v5(it->second.machine.version()) && it->second.machine.connack_sent()) {
+      codec::disconnect d;
+      d.code = reason_code::server_shutting_down;
+      send(it->second, d, now);
+    } else {
+      run(id, {session::close{std::nullopt, {}, "server shutting down"}}, now);
+    }
+  }
+}
+
+}  // namespace mqttspec::broker

@@ -1,0 +1,191 @@
+// Application messages: PUBLISH in, routing to subscribers, QoS flows out, queues and resends.
+#include "mqttspec/broker/broker.hpp"
+
+#include <algorithm>
+
+namespace mqttspec::broker {
+
+using codec::qos;
+using codec::reason_code;
+
+void broker::on_publish(connection& c, session_state& s, const codec::owned_packet& p, millis now) {
+  const auto& in = std::get<codec::publish>(p.value);
+  const bool v5 = codec::is_v5(s.version);
+  ++stats_.messages_received;
+  if (v5 && in.qos_level > config_.maximum_qos)  // v5:MQTT-3.2.2-11
+    return violation(c, reason_code::qos_not_supported, "v5:MQTT-3.2.2-11", now);
+  if (v5 && in.retain && !config_.retain_available)  // v5:MQTT-3.2.2-14
+    return violation(c, reason_code::retain_not_supported, "v5:MQTT-3.2.2-14", now);
+
+  if (in.qos_level == qos::exactly_once) {
+    // A PUBLISH repeated before PUBREL is acknowledged again but not passed on twice
+    // (v5:MQTT-4.3.3-10, v3.1.1:MQTT-4.3.3-2).
+    if (s.inbound_qos2.contains(in.packet_id)) return send(c, codec::pubrec{in.packet_id, reason_code::success, {}}, now);
+    if (s.inbound_qos2.size() >= config_.receive_maximum)  // v5:MQTT-3.3.4-7
+      return violation(c, reason_code::receive_maximum_exceeded, "v5:MQTT-3.3.4-7", now);
+  }
+
+  // The Topic Alias belongs to the incoming connection (v5:MQTT-3.3.2-7); the session resolved it.
+  codec::publish copy = in;
+  copy.props.topic_alias.reset();
+  copy.props.subscription_identifiers.clear();  // a client's are meaningless to us (v5:MQTT-3.3.4-6)
+  copy.dup = false;                             // DUP is never forwarded (v5:MQTT-3.3.1-3, v3.1.1:MQTT-3.3.1-3)
+  const message m = make_message(copy);
+  if (in.retain) retained_.set(m, now);  // v5:MQTT-3.3.1-5/-6, v3.1.1:MQTT-3.3.1-5/-10
+  route(m, s.client_id, now);            // v5:MQTT-4.5.0-1, v3.1.1:MQTT-4.5.0-1
+
+  if (in.qos_level == qos::at_least_once) {
+    send(c, codec::puback{in.packet_id, reason_code::success, {}}, now);  // v5:MQTT-4.3.2-4, v3.1.1:MQTT-4.3.2-2
+  } else if (in.qos_level == qos::exactly_once) {
+    s.inbound_qos2.insert(in.packet_id);
+    send(c, codec::pubrec{in.packet_id, reason_code::success, {}}, now);  // v5:MQTT-4.3.3-8, v3.1.1:MQTT-4.3.3-2
+  }
+}
+
+void broker::route(const message& m, std::optional<std::string_view> publisher, millis now) {
+  for (const auto& d : subscriptions_.match(m.publish.topic, publisher)) {
+    auto it = sessions_.find(d.client_id);
+    if (it == sessions_.end()) continue;
+    outgoing item;
+    item.msg = m;
+    // The lower of the message's QoS and the granted one (v5:MQTT-3.8.4-8, v3.1.1:MQTT-3.8.4-6).
+    item.qos_level = std::min(m.publish.qos_level, d.max_qos);
+    // Forwarded messages carry RETAIN=0 unless Retain As Published (v5:MQTT-3.3.1-12/-13,
+    // v3.1.1:MQTT-3.3.1-9).
+    item.retain = codec::is_v5(it->second.version) && d.retain_as_published && m.publish.retain;
+    item.subscription_ids = d.subscription_ids;  // v5:MQTT-3.3.4-3
+    item.received_at = now;
+    deliver(it->second, std::move(item), now);
+  }
+}
+
+void broker::deliver(session_state& s, outgoing item, millis now) {
+  if (!s.connection && item.qos_level == qos::at_most_once) return;  // QoS 0 is not kept for the offline
+  if (s.queue.size() >= config_.max_queued_messages) {
+    ++stats_.messages_dropped;
+    return;
+  }
+  s.queue.push_back(std::move(item));
+  pump(s, now);
+}
+
+// Sends queued messages while the client's Receive Maximum allows (v5:MQTT-3.3.4-9, §4.9).
+void broker::pump(session_state& s, millis now) {
+  while (s.connection && !s.queue.empty()) {
+    auto& front = s.queue.front();
+    const bool needs_quota = front.qos_level != qos::at_most_once;
+    if (needs_quota && s.in_flight.size() >= s.client_receive_maximum) return;
+    inflight f;
+    f.item = std::move(front);
+    s.queue.pop_front();
+    if (is_expired(f.item.msg.publish, f.item.received_at, now)) {  // v5:MQTT-3.3.2-5
+      ++stats_.messages_dropped;
+      continue;
+    }
+    if (needs_quota) {
+      // A fresh identifier not in use (v5:MQTT-2.2.1-4, v3.1.1:MQTT-2.3.1-4).
+      do {
+        s.last_packet_id = static_cast<std::uint16_t>(s.last_packet_id % 65535 + 1);
+      } while (std::any_of(s.in_flight.begin(), s.in_flight.end(),
+                           [&](const inflight& i) { return i.packet_id == s.last_packet_id; }));
+      f.packet_id = s.last_packet_id;
+      f.at = f.item.qos_level == qos::at_least_once ? inflight::stage::awaiting_puback : inflight::stage::awaiting_pubrec;
+    }
+    const bool sent = transmit_publish(s, f, false, now);
+    if (needs_quota && sent) s.in_flight.push_back(std::move(f));
+  }
+}
+
+bool broker::transmit_publish(session_state& s, inflight& f, bool resend, millis now) {
+  auto it = connections_.find(*s.connection);
+  if (it == connections_.end()) return false;
+  const auto& m = f.item.msg.publish;
+  codec::publish out;
+  out.topic = m.topic;
+  out.payload = m.payload;
+  out.qos_level = f.item.qos_level;
+  out.retain = f.item.retain;
+  out.dup = resend && out.qos_level != qos::at_most_once;  // v5:MQTT-3.3.1-1, v5:MQTT-3.3.1-2
+  out.packet_id = f.packet_id;
+  if (codec::is_v5(s.version)) {
+    out.props = m.props;  // forwarded unaltered: v5:MQTT-3.3.2-4, v5:MQTT-3.3.2-17/-18, v5:MQTT-3.3.2-20
+    out.props.subscription_identifiers = f.item.subscription_ids;
+    // The remaining lifetime, not the original (v5:MQTT-3.3.2-6).
+    out.props.message_expiry_interval = remaining_expiry_interval(m, f.item.received_at, now);
+  }
+  std::vector<session::event> events;
+  const bool sent = it->second.machine.send(out, now, events);
+  run(it->first, std::move(events), now);
+  if (sent) ++stats_.messages_sent;
+  else ++stats_.messages_dropped;  // too large for the client: dropped as if sent (v5:MQTT-3.1.2-25)
+  return sent;
+}
+
+// After CONNACK on a resumed Session: resend what is unacknowledged in its original order, then
+// what queued up meanwhile (v5:MQTT-4.4.0-1, v3.1.1:MQTT-4.4.0-1).
+void broker::resume(session_state& s, millis now) {
+  for (std::size_t i = 0; i < s.in_flight.size() && s.connection; ++i) {
+    auto& f = s.in_flight[i];
+    if (f.at == inflight::stage::awaiting_pubcomp) {
+      auto it = connections_.find(*s.connection);
+      if (it != connections_.end()) send(it->second, codec::pubrel{f.packet_id, reason_code::success, {}}, now);
+    } else {
+      transmit_publish(s, f, true, now);
+    }
+  }
+  pump(s, now);
+}
+
+void broker::on_subscribe(connection& c, session_state& s, const codec::subscribe& sub, millis now) {
+  const bool v5 = codec::is_v5(s.version);
+  codec::suback ack;
+  ack.packet_id = sub.packet_id;  // v5:MQTT-3.8.4-2, v3.1.1:MQTT-3.8.4-2
+  std::optional<std::uint32_t> id;
+  if (!sub.props.subscription_identifiers.empty()) id = sub.props.subscription_identifiers.front();
+  struct retained_job {
+    std::string_view filter;
+    codec::subscription_options options;
+  };
+  std::vector<retained_job> retained_jobs;
+  // Each filter as if alone, answered together in order (v5:MQTT-3.8.4-5/-6, v3.1.1:MQTT-3.8.4-4/-5).
+  for (const auto& entry : sub.subscriptions) {
+    auto options = entry.options;
+    options.max_qos = std::min(options.max_qos, config_.maximum_qos);  // v5:MQTT-3.2.2-10
+    const auto result = subscriptions_.subscribe(s.client_id, entry.filter, options, id, s.version);
+    ack.codes.push_back(static_cast<reason_code>(options.max_qos));  // v5:MQTT-3.8.4-7
+    const bool shared = v5 && codec::parse_shared(entry.filter).has_value();
+    const auto handling = v5 ? options.handling : codec::retain_handling::send_on_subscribe;
+    // Retained messages for a new subscription (v5:MQTT-3.3.1-9/-10/-11, v3.1.1:MQTT-3.3.1-6,
+    // v5:MQTT-3.8.4-4); never for a shared one (§4.8.2).
+    const bool send_retained = !shared && (handling == codec::retain_handling::send_on_subscribe ||
+                                           (handling == codec::retain_handling::send_if_new &&
+                                            result == subscribe_result::added));
+    if (send_retained) retained_jobs.push_back({entry.filter, options});
+  }
+  send(c, ack, now);  // v5:MQTT-3.8.4-1, v3.1.1:MQTT-3.8.4-1
+  for (const auto& job : retained_jobs) {
+    for (const auto* r : retained_.match(job.filter)) {
+      if (r->expired(now)) continue;
+      outgoing item;
+      item.msg = r->message;
+      item.qos_level = std::min(r->message.publish.qos_level, job.options.max_qos);
+      item.retain = true;  // sent because of a new subscription (v3.1.1:MQTT-3.3.1-8)
+      if (id) item.subscription_ids = {*id};
+      item.received_at = r->stored_at_ms;
+      deliver(s, std::move(item), now);
+    }
+  }
+}
+
+void broker::on_unsubscribe(connection& c, session_state& s, const codec::unsubscribe& u, millis now) {
+  codec::unsuback ack;
+  ack.packet_id = u.packet_id;  // v5:MQTT-3.10.4-5, v3.1.1:MQTT-3.10.4-4
+  for (auto filter : u.filters) {
+    const bool existed = subscriptions_.unsubscribe(s.client_id, filter);  // v5:MQTT-3.10.4-1
+    if (codec::is_v5(s.version))
+      ack.codes.push_back(existed ? reason_code::success : reason_code::no_subscription_existed);
+  }
+  send(c, ack, now);  // v5:MQTT-3.10.4-4, v3.1.1:MQTT-3.10.4-5
+}
+
+}  // namespace mqttspec::broker

@@ -1,0 +1,84 @@
+#pragma once
+// The broker's network shell: TCP listener and connections on standalone Asio around one
+// sans-I/O broker core. It makes no protocol decision: it feeds bytes, closes and time to the core
+// and carries out the core's actions. Everything runs on the io_context's thread.
+#include "mqttspec/broker/broker.hpp"
+
+#include <asio.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <ostream>
+#include <string>
+
+namespace mqttspec::broker {
+
+enum class log_level : std::uint8_t { error, warning, info, debug, trace };
+
+struct server_options {
+  std::string bind = "127.0.0.1";
+  std::uint16_t port = 1883;  // 0: any free port (see server::port)
+  std::size_t max_connections = 10'000;
+  log_level level = log_level::info;
+  std::ostream* log = nullptr;  // nullptr: no logging
+  config core;
+};
+
+class server {
+ public:
+  server(asio::io_context& io, server_options options);
+  ~server();
+  server(const server&) = delete;
+  server& operator=(const server&) = delete;
+
+  std::uint16_t port() const noexcept { return port_; }
+  // Stops accepting, says goodbye to every client (5.0: DISCONNECT 0x8B) and closes them.
+  void stop();
+  const broker& core() const noexcept { return core_; }
+
+ private:
+  struct connection;
+
+  void accept();
+  void start(std::shared_ptr<connection> c);
+  void read(std::shared_ptr<connection> c);
+  void write(std::shared_ptr<connection> c);
+  void apply();  // carries out the core's actions and re-arms the timer
+  void arm_timer();
+  session::millis now() const;
+  void log(log_level level, const std::string& text);
+  void trace_bytes(connection& c, bool inbound, codec::bytes_view data);
+
+  asio::io_context& io_;
+  server_options options_;
+  broker core_;
+  asio::ip::tcp::acceptor acceptor_;
+  asio::steady_timer timer_;
+  std::map<connection_id, std::shared_ptr<connection>> connections_;
+  std::chrono::steady_clock::time_point epoch_ = std::chrono::steady_clock::now();
+  std::uint16_t port_ = 0;
+  bool stopping_ = false;
+};
+
+// The broker on its own thread, for tests and the conformance runner's embedded default.
+class embedded_broker {
+ public:
+  explicit embedded_broker(server_options options = default_options());
+  ~embedded_broker();  // stops the broker and joins its thread
+  embedded_broker(const embedded_broker&) = delete;
+  embedded_broker& operator=(const embedded_broker&) = delete;
+
+  std::uint16_t port() const noexcept { return port_; }
+  static server_options default_options();  // 127.0.0.1, port 0, no log
+
+ private:
+  asio::io_context io_;
+  std::unique_ptr<server> server_;
+  std::uint16_t port_ = 0;
+  std::thread thread_;
+};
+
+}  // namespace mqttspec::broker

@@ -1,0 +1,96 @@
+#pragma once
+// The server side of one network connection, without I/O (§3, §4.13): bytes in, events out.
+// It owns the per-connection rules: framing and the Maximum Packet Size, CONNECT first and only
+// once, the version of the connection, Keep Alive (×1.5), inbound Topic Aliases, and closing with
+// the right CONNACK / DISCONNECT reason code on bad input. Everything that outlives a connection
+// (QoS flows, subscriptions, queues, wills) belongs to the broker core, which consumes the
+// `deliver` events and answers through send().
+#include "mqttspec/codec/codec.hpp"
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+namespace mqttspec::session {
+
+using millis = std::uint64_t;  // time is an input: milliseconds on the caller's monotonic clock
+
+struct server_limits {
+  std::size_t maximum_packet_size = codec::max_packet_size;  // inbound, announced in CONNACK (5.0)
+  std::uint16_t topic_alias_maximum = 0;                     // inbound aliases the server accepts
+  millis connect_timeout = 10'000;                           // a connection must CONNECT within this
+};
+
+// Send these bytes to the peer.
+struct transmit {
+  codec::bytes data;
+};
+// A valid packet for the broker core. PUBLISH topic aliases are already resolved (a Topic Alias
+// property may remain, the topic is always set); views point into `packet.storage`.
+struct deliver {
+  codec::owned_packet packet;
+};
+// Close the connection (after any transmit before it). `reason` is the code sent in the CONNACK /
+// DISCONNECT that precedes the close, if one was sent.
+struct close {
+  std::optional<codec::reason_code> reason;
+  std::string statement;  // the statement that required the close, if it was a violation
+  std::string why;
+  bool by_peer = false;   // the client sent DISCONNECT or the transport closed
+};
+using event = std::variant<transmit, deliver, close>;
+
+enum class state : std::uint8_t { awaiting_connect, connected, closed };
+
+class server_session {
+ public:
+  explicit server_session(server_limits limits, millis now);
+
+  // Feeds bytes. Stops after delivering a CONNECT, so that the broker's CONNACK goes out before
+  // anything pipelined behind it: call receive({}, now) again once it is sent.
+  std::vector<event> receive(codec::bytes_view data, millis now);
+  // Sends a packet in the connection's version. A PUBLISH larger than the client's Maximum Packet
+  // Size is dropped (v5:MQTT-3.1.2-25) and false is returned; other packets lose their Reason
+  // String and User Properties first if that makes them fit (e.g. v5:MQTT-3.2.2-19/-20).
+  // A failure CONNACK or a DISCONNECT closes the connection afterwards.
+  bool send(const codec::packet& p, millis now, std::vector<event>& out);
+  std::vector<event> send(const codec::packet& p, millis now);
+  // When to call on_timer next (Keep Alive or CONNECT timeout); nullopt if nothing is due.
+  std::optional<millis> deadline() const noexcept;
+  std::vector<event> on_timer(millis now);
+  // The transport closed under us; returns the close event (once).
+  std::vector<event> transport_closed(millis now);
+
+  state current_state() const noexcept { return state_; }
+  codec::protocol_version version() const noexcept { return version_; }
+  bool connack_sent() const noexcept { return connack_sent_; }
+  // From the CONNECT: Keep Alive in force (the broker may override it with Server Keep Alive).
+  void set_keep_alive(std::uint16_t seconds, millis now);
+  std::uint16_t keep_alive() const noexcept { return keep_alive_; }
+  // The client's limits from its CONNECT (5.0), applied to what we send.
+  std::uint32_t client_maximum_packet_size() const noexcept { return client_max_packet_; }
+
+ private:
+  void handle_frame(const codec::frame& f, millis now, std::vector<event>& out);
+  void handle_connect(const codec::frame& f, millis now, std::vector<event>& out);
+  bool resolve_topic_alias(codec::publish& p, std::vector<event>& out);
+  void fail(const codec::decode_error& e, std::vector<event>& out);
+  void protocol_close(codec::reason_code reason, std::string statement, std::string why, std::vector<event>& out);
+  void finish(close c, std::vector<event>& out);
+
+  server_limits limits_;
+  codec::framer framer_;
+  state state_ = state::awaiting_connect;
+  codec::protocol_version version_ = codec::protocol_version::v5;
+  bool connack_sent_ = false;
+  millis accepted_at_;
+  millis last_received_;
+  std::uint16_t keep_alive_ = 0;
+  std::uint32_t client_max_packet_ = codec::max_packet_size;
+  std::map<std::uint16_t, std::string> inbound_aliases_;  // alias -> topic, this connection only
+};
+
+}  // namespace mqttspec::session

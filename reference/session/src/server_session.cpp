@@ -1,0 +1,220 @@
+#include "mqttspec/session/server_session.hpp"
+
+#include <stdexcept>
+
+namespace mqttspec::session {
+namespace {
+
+using codec::reason_code;
+
+std::string qualified(codec::protocol_version v, std::string_view id) {
+  return std::string(codec::is_v5(v) ? "v5:" : "v3.1.1:") + std::string(id);
+}
+
+// What a 3.1.1 client understands as "unacceptable protocol version" (3.1.1 §3.2.2.3): sent for
+// a level we do not speak, since we cannot know which format that client reads.
+constexpr std::string_view v311_connack_refused_version{"\x20\x02\x00\x01", 4};
+
+}  // namespace
+
+server_session::server_session(server_limits limits, millis now)
+    : limits_(limits), framer_(limits.maximum_packet_size), accepted_at_(now), last_received_(now) {}
+
+std::vector<event> server_session::receive(codec::bytes_view data, millis now) {
+  std::vector<event> out;
+  if (state_ == state::closed) return out;  // after a close nothing more is processed (v5:MQTT-3.1.4-6)
+  framer_.feed(data);
+  while (state_ != state::closed) {
+    // Stop after a CONNECT: the broker answers it before anything pipelined behind it is read.
+    if (state_ == state::connected && !connack_sent_) break;
+    auto f = framer_.next();
+    if (!f) {
+      if (f.error().code != codec::errc::need_more) fail(f.error(), out);
+      break;
+    }
+    handle_frame(*f, now, out);
+  }
+  return out;
+}
+
+void server_session::handle_frame(const codec::frame& f, millis now, std::vector<event>& out) {
+  last_received_ = now;
+  if (state_ == state::awaiting_connect) {
+    if (f.type_bits() != static_cast<std::uint8_t>(codec::packet_type::connect))
+      return finish({std::nullopt, qualified(version_, "MQTT-3.1.0-1"), "first packet is not CONNECT"}, out);
+    return handle_connect(f, now, out);
+  }
+  if (f.type_bits() == static_cast<std::uint8_t>(codec::packet_type::connect))
+    return protocol_close(reason_code::protocol_error, qualified(version_, "MQTT-3.1.0-2"), "second CONNECT", out);
+
+  // Copy the frame once into shared storage, and decode from there: the delivered packet's views
+  // must outlive the framer's buffer.
+  auto storage = std::make_shared<codec::bytes>(f.bytes);
+  const std::size_t frame_size = storage->size();
+  std::string_view alias_topic;
+  if (f.type_bits() == static_cast<std::uint8_t>(codec::packet_type::publish) && codec::is_v5(version_)) {
+    // An alias-only PUBLISH gets its topic appended to the storage before any view is taken.
+    auto probe = codec::decode(f, version_);
+    if (!probe) return fail(probe.error(), out);
+    auto& p = std::get<codec::publish>(*probe);
+    if (!resolve_topic_alias(p, out)) return;
+    if (p.topic.data() < f.bytes.data() || p.topic.data() >= f.bytes.data() + f.bytes.size()) {
+      storage->append(p.topic);
+      alias_topic = std::string_view(*storage).substr(frame_size);
+    }
+  }
+  auto framed = codec::parse_frame(std::string_view(*storage).substr(0, frame_size));
+  auto decoded = codec::decode(*framed, version_);
+  if (!decoded) return fail(decoded.error(), out);
+  if (!alias_topic.empty()) std::get<codec::publish>(*decoded).topic = alias_topic;
+  const bool is_disconnect = std::holds_alternative<codec::disconnect>(*decoded);
+  out.push_back(deliver{{std::move(storage), std::move(*decoded)}});
+  if (is_disconnect) finish({std::nullopt, {}, "client sent DISCONNECT", true}, out);
+}
+
+void server_session::handle_connect(const codec::frame& f, millis now, std::vector<event>& out) {
+  auto version = codec::peek_connect_version(f);
+  if (!version) {
+    const auto& e = version.error();
+    if (e.code == codec::errc::unsupported_protocol_version) {  // v3.1.1:MQTT-3.1.2-2, v5:MQTT-3.1.2-2
+      out.push_back(transmit{codec::bytes(v311_connack_refused_version)});
+      return finish({reason_code::unsupported_protocol_version, e.statement, "unsupported protocol level"}, out);
+    }
+    return finish({std::nullopt, e.statement, e.message()}, out);  // e.g. not "MQTT": v3.1.1:MQTT-3.1.2-1
+  }
+  version_ = *version;
+  auto storage = std::make_shared<codec::bytes>(f.bytes);
+  auto decoded = codec::decode(*codec::parse_frame(*storage), version_);
+  if (!decoded) return fail(decoded.error(), out);
+  const auto& c = std::get<codec::connect>(*decoded);
+  state_ = state::connected;
+  set_keep_alive(c.keep_alive, now);
+  if (c.props.maximum_packet_size) client_max_packet_ = *c.props.maximum_packet_size;
+  out.push_back(deliver{{std::move(storage), std::move(*decoded)}});
+}
+
+bool server_session::resolve_topic_alias(codec::publish& p, std::vector<event>& out) {
+  if (!p.props.topic_alias) return true;
+  const auto alias = *p.props.topic_alias;
+  if (alias > limits_.topic_alias_maximum) {  // v5:MQTT-3.2.2-17, v5:MQTT-3.3.2-9
+    protocol_close(reason_code::topic_alias_invalid, "v5:MQTT-3.3.2-9", "Topic Alias above the maximum", out);
+    return false;
+  }
+  if (!p.topic.empty()) {
+    inbound_aliases_[alias] = std::string(p.topic);
+    return true;
+  }
+  auto it = inbound_aliases_.find(alias);
+  if (it == inbound_aliases_.end()) {  // §3.3.2.3.4: an unknown alias with no topic is a Protocol Error
+    protocol_close(reason_code::protocol_error, {}, "Topic Alias not set on this connection", out);
+    return false;
+  }
+  p.topic = it->second;
+  return true;
+}
+
+bool server_session::send(const codec::packet& p, millis /*now*/, std::vector<event>& out) {
+  if (state_ == state::closed) return false;
+  auto wire = codec::encode(p, version_);
+  if (!wire) throw std::logic_error("server_session::send: packet not encodable: " + wire.error().message());
+  if (wire->size() > client_max_packet_) {
+    if (std::holds_alternative<codec::publish>(p)) return false;  // dropped, as if sent (v5:MQTT-3.1.2-25)
+    // Other packets: leave out the Reason String and User Properties (e.g. v5:MQTT-3.2.2-19/-20).
+    codec::packet slim = p;
+    std::visit(
+        [](auto& x) {
+          if constexpr (requires { x.props; }) {
+            x.props.reason_string.reset();
+            x.props.user_properties.clear();
+          }
+        },
+        slim);
+    wire = codec::encode(slim, version_);
+    if (wire->size() > client_max_packet_) return false;
+  }
+  out.push_back(transmit{std::move(*wire)});
+  if (const auto* ack = std::get_if<codec::connack>(&p)) {
+    connack_sent_ = true;
+    if (ack->code != reason_code::success)  // v5:MQTT-3.2.2-7, v3.1.1:MQTT-3.2.2-5
+      finish({ack->code, {}, "CONNECT refused"}, out);
+  } else if (const auto* d = std::get_if<codec::disconnect>(&p)) {
+    finish({d->code, {}, "server sent DISCONNECT"}, out);  // v5:MQTT-3.14.4-1, v5:MQTT-3.14.4-2
+  }
+  return true;
+}
+
+std::vector<event> server_session::send(const codec::packet& p, millis now) {
+  std::vector<event> out;
+  send(p, now, out);
+  return out;
+}
+
+void server_session::set_keep_alive(std::uint16_t seconds, millis now) {
+  keep_alive_ = seconds;
+  last_received_ = now;
+}
+
+std::optional<millis> server_session::deadline() const noexcept {
+  if (state_ == state::awaiting_connect) return accepted_at_ + limits_.connect_timeout;
+  if (state_ == state::connected && keep_alive_ > 0) return last_received_ + millis{keep_alive_} * 1500;
+  return std::nullopt;
+}
+
+std::vector<event> server_session::on_timer(millis now) {
+  std::vector<event> out;
+  const auto due = deadline();
+  if (!due || now < *due) return out;
+  if (state_ == state::awaiting_connect) {
+    finish({std::nullopt, {}, "no CONNECT within the connect timeout"}, out);
+  } else {
+    // Keep Alive ×1.5 without a packet: close as for a network failure (v5:MQTT-3.1.2-22,
+    // v3.1.1:MQTT-3.1.2-24); 5.0 lets the server say why first.
+    const auto statement = qualified(version_, codec::is_v5(version_) ? "MQTT-3.1.2-22" : "MQTT-3.1.2-24");
+    protocol_close(reason_code::keep_alive_timeout, statement, "Keep Alive timeout", out);
+  }
+  return out;
+}
+
+std::vector<event> server_session::transport_closed(millis /*now*/) {
+  std::vector<event> out;
+  if (state_ != state::closed) finish({std::nullopt, {}, "connection closed by the peer", true}, out);
+  return out;
+}
+
+void server_session::fail(const codec::decode_error& e, std::vector<event>& out) {
+  if (!codec::is_v5(version_)) return finish({std::nullopt, e.statement, e.message()}, out);
+  // 5.0: say why with the error's reason code, in a CONNACK while connecting, else a DISCONNECT
+  // (v5:MQTT-4.13.1-1).
+  const auto t = connack_sent_ ? codec::packet_type::disconnect : codec::packet_type::connack;
+  auto reason = e.reason();
+  if (!codec::is_valid_for(reason, t)) reason = reason_code::malformed_packet;
+  if (!connack_sent_) {
+    codec::connack ack;
+    ack.code = reason;
+    out.push_back(transmit{*codec::encode(ack, version_)});
+    connack_sent_ = true;
+  } else {
+    codec::disconnect d;
+    d.code = reason;
+    out.push_back(transmit{*codec::encode(d, version_)});
+  }
+  finish({reason, e.statement, e.message()}, out);
+}
+
+void server_session::protocol_close(reason_code reason, std::string statement, std::string why,
+                                    std::vector<event>& out) {
+  if (codec::is_v5(version_) && connack_sent_) {
+    codec::disconnect d;
+    d.code = reason;
+    out.push_back(transmit{*codec::encode(d, version_)});
+    return finish({reason, std::move(statement), std::move(why)}, out);
+  }
+  finish({std::nullopt, std::move(statement), std::move(why)}, out);
+}
+
+void server_session::finish(close c, std::vector<event>& out) {
+  state_ = state::closed;
+  out.push_back(std::move(c));
+}
+
+}  // namespace mqttspec::session

@@ -36,7 +36,8 @@ frame_result parse_frame(bytes_view data, std::size_t max_size = max_packet_size
 // Incremental framer over a stream fed in arbitrary chunks.
 class framer {
  public:
-  explicit framer(std::size_t max_size = max_packet_size) : max_size_(max_size) {}
+  framer() = default;
+  explicit framer(std::size_t max_size) : max_size_(max_size) {}
   void set_max_size(std::size_t n) noexcept { max_size_ = n; }
   std::size_t max_size() const noexcept { return max_size_; }
 
@@ -48,7 +49,7 @@ class framer {
   std::size_t buffered() const noexcept { return buf_.size() - start_; }
 
  private:
-  std::size_t max_size_;
+  std::size_t max_size_ = max_packet_size;
   std::string buf_;
   std::size_t start_ = 0;
 };

@@ -1,0 +1,101 @@
+#pragma once
+// Drives a broker core with several named clients, in memory: packets in, decoded packets out.
+#include "mqttspec/broker/broker.hpp"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <string>
+
+namespace mqttspec::broker::testing {
+
+class harness {
+ public:
+  explicit harness(config c = {}) : core(std::move(c)) {}
+
+  struct client {
+    connection_id id = 0;
+    codec::protocol_version version = codec::protocol_version::v5;
+    codec::framer framer;
+    std::vector<codec::owned_packet> inbox;
+    bool closed = false;
+  };
+
+  // Opens a connection for `name` and sends `c` (its version is the connection's).
+  client& connect(const std::string& name, codec::connect c) {
+    auto& cl = clients[name];
+    cl = client{};
+    cl.id = core.open(now);
+    cl.version = c.version;
+    send(name, c);
+    return cl;
+  }
+  static codec::connect connect_packet(std::string_view client_id, codec::protocol_version v, bool clean = true) {
+    codec::connect c;
+    c.version = v;
+    c.client_id = client_id;
+    c.clean_start = clean;
+    return c;
+  }
+  void send(const std::string& name, const codec::packet& p) {
+    auto& cl = clients.at(name);
+    auto wire = codec::encode(p, cl.version);
+    ASSERT_TRUE(wire) << wire.error().message();
+    core.receive(cl.id, *wire, now);
+    pump();
+  }
+  void send_raw(const std::string& name, codec::bytes_view data) {
+    core.receive(clients.at(name).id, data, now);
+    pump();
+  }
+  void drop(const std::string& name) {
+    core.transport_closed(clients.at(name).id, now);
+    pump();
+  }
+  void advance(millis ms) {
+    now += ms;
+    while (auto d = core.deadline()) {
+      if (*d > now) break;
+      core.on_timer(now);
+      pump();
+    }
+  }
+  // Takes everything `name` has received so far.
+  std::vector<codec::owned_packet> take(const std::string& name) { return std::exchange(clients.at(name).inbox, {}); }
+  // Takes the only packet `name` received, checking its type.
+  template <class P>
+  P take_one(const std::string& name, codec::owned_packet& keep) {
+    auto got = take(name);
+    EXPECT_EQ(got.size(), 1u) << name << " received " << got.size() << " packets";
+    if (got.empty()) return P{};
+    keep = got.front();
+    EXPECT_TRUE(std::holds_alternative<P>(keep.value)) << name << " got " << keep.value;
+    return std::holds_alternative<P>(keep.value) ? std::get<P>(keep.value) : P{};
+  }
+
+  broker core;
+  std::map<std::string, client> clients;
+  millis now = 1'000;
+
+ private:
+  void pump() {
+    for (auto& a : core.take_actions()) {
+      for (auto& [name, cl] : clients) {
+        if (auto* t = std::get_if<transmit_to>(&a); t && t->id == cl.id) {
+          ASSERT_FALSE(cl.closed) << "bytes sent to " << name << " after close";
+          cl.framer.feed(t->data);
+          for (auto f = cl.framer.next(); f; f = cl.framer.next()) {
+            auto storage = std::make_shared<codec::bytes>(f->bytes);
+            auto p = codec::decode(*codec::parse_frame(*storage), cl.version);
+            ASSERT_TRUE(p) << name << ": broker sent an undecodable packet: " << p.error();
+            cl.inbox.push_back({storage, *p});
+          }
+        } else if (auto* c = std::get_if<close_connection>(&a); c && c->id == cl.id) {
+          cl.closed = true;
+        }
+      }
+    }
+  }
+};
+
+}  // namespace mqttspec::broker::testing

@@ -1,0 +1,369 @@
+// The broker core end to end in memory: several clients, exact packets out.
+#include "broker_harness.hpp"
+
+namespace mqttspec::broker {
+namespace {
+
+using codec::qos;
+using codec::reason_code;
+using testing::harness;
+constexpr auto v5 = codec::protocol_version::v5;
+constexpr auto v311 = codec::protocol_version::v3_1_1;
+
+codec::publish make_publish(std::string_view topic, std::string_view payload, qos q = qos::at_most_once,
+                            std::uint16_t id = 0, bool retain = false) {
+  codec::publish p;
+  p.topic = topic;
+  p.payload = payload;
+  p.qos_level = q;
+  p.packet_id = id;
+  p.retain = retain;
+  return p;
+}
+
+codec::subscribe make_subscribe(std::uint16_t id, std::string_view filter, qos q,
+                                codec::retain_handling rh = codec::retain_handling::send_on_subscribe) {
+  codec::subscribe s;
+  s.packet_id = id;
+  codec::subscription sub;
+  sub.filter = filter;
+  sub.options.max_qos = q;
+  sub.options.handling = rh;
+  s.subscriptions.push_back(sub);
+  return s;
+}
+
+// Connects and checks the CONNACK; what follows it (resent or queued messages) stays in the inbox.
+codec::connack connect(harness& h, const std::string& name, codec::connect c) {
+  h.connect(name, c);
+  auto& inbox = h.clients[name].inbox;
+  EXPECT_FALSE(inbox.empty()) << name << " got no CONNACK";
+  if (inbox.empty()) return {};
+  const auto first = inbox.front();
+  inbox.erase(inbox.begin());
+  EXPECT_TRUE(std::holds_alternative<codec::connack>(first.value)) << first.value;
+  if (!std::holds_alternative<codec::connack>(first.value)) return {};
+  auto ack = std::get<codec::connack>(first.value);
+  EXPECT_EQ(ack.code, reason_code::success);
+  ack.props = {};  // its views die with `first`; the tests read only numbers from it
+  return ack;
+}
+
+// Subscribes and checks the SUBACK; retained messages sent after it stay in the inbox.
+void subscribe(harness& h, const std::string& name, std::string_view filter, qos q) {
+  h.send(name, make_subscribe(1, filter, q));
+  auto& inbox = h.clients[name].inbox;
+  ASSERT_FALSE(inbox.empty()) << name << " got no SUBACK";
+  const auto first = inbox.front();
+  inbox.erase(inbox.begin());
+  ASSERT_TRUE(std::holds_alternative<codec::suback>(first.value)) << first.value;
+  const auto& ack = std::get<codec::suback>(first.value);
+  ASSERT_EQ(ack.codes.size(), 1u);
+  EXPECT_EQ(ack.codes[0], static_cast<reason_code>(q));
+}
+
+class both_versions : public ::testing::TestWithParam<codec::protocol_version> {};
+INSTANTIATE_TEST_SUITE_P(broker, both_versions, ::testing::Values(v311, v5),
+                         [](const auto& i) { return i.param == v5 ? "v5" : "v311"; });
+
+TEST_P(both_versions, qos1_is_routed_acked_and_downgraded) {
+  harness h;
+  connect(h, "sub", harness::connect_packet("sub", GetParam()));
+  connect(h, "pub", harness::connect_packet("pub", GetParam()));
+  subscribe(h, "sub", "a/+", qos::at_least_once);
+  h.send("pub", make_publish("a/b", "hello", qos::exactly_once, 7));
+  codec::owned_packet k1, k2;
+  EXPECT_EQ(h.take_one<codec::pubrec>("pub", k1).packet_id, 7);
+  auto got = h.take_one<codec::publish>("sub", k2);
+  EXPECT_EQ(got.topic, "a/b");
+  EXPECT_EQ(got.payload, "hello");
+  EXPECT_EQ(got.qos_level, qos::at_least_once);  // min(2, granted 1)
+  EXPECT_FALSE(got.retain);
+  EXPECT_NE(got.packet_id, 0);
+}
+
+TEST_P(both_versions, qos2_duplicate_is_not_forwarded_twice) {
+  harness h;
+  connect(h, "sub", harness::connect_packet("sub", GetParam()));
+  connect(h, "pub", harness::connect_packet("pub", GetParam()));
+  subscribe(h, "sub", "q", qos::at_most_once);
+  auto p = make_publish("q", "once", qos::exactly_once, 9);
+  h.send("pub", p);
+  p.dup = true;
+  h.send("pub", p);  // repeated before PUBREL: PUBREC again, no second delivery
+  EXPECT_EQ(h.take("pub").size(), 2u);
+  EXPECT_EQ(h.take("sub").size(), 1u);
+  h.send("pub", codec::pubrel{9, reason_code::success, {}});
+  codec::owned_packet k;
+  EXPECT_EQ(h.take_one<codec::pubcomp>("pub", k).packet_id, 9);
+  p.dup = false;
+  h.send("pub", p);  // after PUBCOMP the identifier is new again
+  EXPECT_EQ(h.take("sub").size(), 1u);
+}
+
+TEST_P(both_versions, persistent_session_gets_queued_messages_in_order) {
+  harness h;
+  auto c = harness::connect_packet("p", GetParam(), false);
+  if (GetParam() == v5) c.props.session_expiry_interval = 60;
+  connect(h, "p", c);
+  subscribe(h, "p", "t/#", qos::at_least_once);
+  h.drop("p");
+  connect(h, "pub", harness::connect_packet("pub", GetParam()));
+  for (std::string_view m : {"1", "2", "3"}) h.send("pub", make_publish("t/x", m, qos::at_least_once, 5));
+  auto ack = connect(h, "p", c);
+  EXPECT_TRUE(ack.session_present);
+  auto got = h.take("p");
+  ASSERT_EQ(got.size(), 3u);
+  for (std::size_t i = 0; i < 3; ++i) EXPECT_EQ(std::get<codec::publish>(got[i].value).payload, std::to_string(i + 1));
+}
+
+TEST_P(both_versions, unacknowledged_publish_is_resent_with_dup) {
+  harness h;
+  auto c = harness::connect_packet("p", GetParam(), false);
+  if (GetParam() == v5) c.props.session_expiry_interval = 60;
+  connect(h, "p", c);
+  subscribe(h, "p", "t", qos::at_least_once);
+  connect(h, "pub", harness::connect_packet("pub", GetParam()));
+  h.send("pub", make_publish("t", "m", qos::at_least_once, 1));
+  codec::owned_packet k1, k2;
+  const auto first = h.take_one<codec::publish>("p", k1);
+  EXPECT_FALSE(first.dup);
+  h.drop("p");  // no PUBACK
+  connect(h, "p", c);
+  const auto again = h.take_one<codec::publish>("p", k2);
+  EXPECT_TRUE(again.dup);  // v5:MQTT-3.3.1-1, v5:MQTT-4.4.0-1
+  EXPECT_EQ(again.packet_id, first.packet_id);
+}
+
+TEST_P(both_versions, will_on_abnormal_close_not_after_disconnect) {
+  for (bool graceful : {false, true}) {
+    harness h;
+    connect(h, "watcher", harness::connect_packet("watcher", GetParam()));
+    subscribe(h, "watcher", "will/#", qos::at_least_once);
+    auto c = harness::connect_packet("dev", GetParam());
+    codec::will_message w;
+    w.topic = "will/dev";
+    w.payload = "gone";
+    w.qos_level = qos::at_least_once;
+    c.will = w;
+    connect(h, "dev", c);
+    if (graceful) h.send("dev", codec::disconnect{});
+    else h.drop("dev");
+    auto got = h.take("watcher");
+    if (graceful) {
+      EXPECT_TRUE(got.empty());
+    } else {
+      ASSERT_EQ(got.size(), 1u);
+      EXPECT_EQ(std::get<codec::publish>(got[0].value).payload, "gone");
+    }
+  }
+}
+
+TEST_P(both_versions, keep_alive_timeout_publishes_the_will) {
+  harness h;
+  connect(h, "watcher", harness::connect_packet("watcher", GetParam()));
+  subscribe(h, "watcher", "w", qos::at_most_once);
+  auto c = harness::connect_packet("dev", GetParam());
+  c.keep_alive = 2;
+  codec::will_message w;
+  w.topic = "w";
+  w.payload = "timeout";
+  c.will = w;
+  connect(h, "dev", c);
+  h.advance(2'999);
+  EXPECT_FALSE(h.clients["dev"].closed);
+  h.advance(1);
+  EXPECT_TRUE(h.clients["dev"].closed);
+  EXPECT_EQ(h.take("watcher").size(), 1u);
+}
+
+TEST_P(both_versions, retained_message_is_stored_replaced_and_cleared) {
+  harness h;
+  connect(h, "pub", harness::connect_packet("pub", GetParam()));
+  h.send("pub", make_publish("r/1", "old", qos::at_most_once, 0, true));
+  h.send("pub", make_publish("r/1", "new", qos::at_most_once, 0, true));
+  connect(h, "s1", harness::connect_packet("s1", GetParam()));
+  subscribe(h, "s1", "r/#", qos::at_least_once);
+  codec::owned_packet k;
+  auto got = h.take_one<codec::publish>("s1", k);
+  EXPECT_EQ(got.payload, "new");
+  EXPECT_TRUE(got.retain);  // sent because of the new subscription
+  h.send("pub", make_publish("r/1", "", qos::at_most_once, 0, true));
+  EXPECT_EQ(h.take("s1").size(), 1u);  // the empty message is forwarded normally
+  connect(h, "s2", harness::connect_packet("s2", GetParam()));
+  subscribe(h, "s2", "r/#", qos::at_least_once);
+  EXPECT_TRUE(h.take("s2").empty());  // and cleared the retained one
+}
+
+TEST_P(both_versions, session_takeover_closes_the_old_connection) {
+  harness h;
+  connect(h, "old", harness::connect_packet("same", GetParam()));
+  connect(h, "new", harness::connect_packet("same", GetParam()));
+  EXPECT_TRUE(h.clients["old"].closed);
+  EXPECT_FALSE(h.clients["new"].closed);
+  auto got = h.take("old");
+  if (GetParam() == v5) {
+    ASSERT_EQ(got.size(), 1u);
+    EXPECT_EQ(std::get<codec::disconnect>(got[0].value).code, reason_code::session_taken_over);
+  } else {
+    EXPECT_TRUE(got.empty());
+  }
+}
+
+TEST(broker, v311_empty_client_id_needs_clean_session) {
+  harness h;
+  h.connect("a", harness::connect_packet("", v311, false));
+  codec::owned_packet k;
+  EXPECT_EQ(h.take_one<codec::connack>("a", k).code, reason_code::client_identifier_not_valid);
+  EXPECT_TRUE(h.clients["a"].closed);
+  connect(h, "b", harness::connect_packet("", v311, true));
+}
+
+TEST(broker, v5_empty_client_id_is_assigned) {
+  harness h;
+  h.connect("a", harness::connect_packet("", v5));
+  codec::owned_packet k;
+  auto ack = h.take_one<codec::connack>("a", k);
+  ASSERT_TRUE(ack.props.assigned_client_identifier);  // v5:MQTT-3.2.2-16
+  EXPECT_FALSE(ack.props.assigned_client_identifier->empty());
+}
+
+TEST(broker, receive_maximum_limits_messages_in_flight) {
+  harness h;
+  auto c = harness::connect_packet("slow", v5);
+  c.props.receive_maximum = 1;
+  connect(h, "slow", c);
+  subscribe(h, "slow", "t", qos::at_least_once);
+  connect(h, "pub", harness::connect_packet("pub", v5));
+  h.send("pub", make_publish("t", "1", qos::at_least_once, 1));
+  h.send("pub", make_publish("t", "2", qos::at_least_once, 2));
+  codec::owned_packet k1, k2;
+  auto first = h.take_one<codec::publish>("slow", k1);  // the second waits (v5:MQTT-3.3.4-9)
+  EXPECT_EQ(first.payload, "1");
+  h.send("slow", codec::puback{first.packet_id, reason_code::success, {}});
+  EXPECT_EQ(h.take_one<codec::publish>("slow", k2).payload, "2");
+}
+
+TEST(broker, no_local_and_retain_as_published) {
+  harness h;
+  connect(h, "c", harness::connect_packet("c", v5));
+  codec::subscribe s = make_subscribe(1, "t", qos::at_most_once);
+  s.subscriptions[0].options.no_local = true;
+  s.subscriptions.push_back({"u", {qos::at_most_once, false, true, codec::retain_handling::do_not_send}});
+  h.send("c", s);
+  h.take("c");
+  h.send("c", make_publish("t", "mine"));
+  EXPECT_TRUE(h.take("c").empty());  // v5:MQTT-3.8.3-3
+  h.send("c", make_publish("u", "kept", qos::at_most_once, 0, true));
+  codec::owned_packet k;
+  EXPECT_TRUE(h.take_one<codec::publish>("c", k).retain);  // v5:MQTT-3.3.1-13
+}
+
+TEST(broker, shared_subscription_delivers_to_one_member) {
+  harness h;
+  for (const char* n : {"m1", "m2"}) {
+    connect(h, n, harness::connect_packet(n, v5));
+    subscribe(h, n, "$share/g/jobs", qos::at_least_once);
+  }
+  connect(h, "pub", harness::connect_packet("pub", v5));
+  for (int i = 0; i < 4; ++i) h.send("pub", make_publish("jobs", "j", qos::at_most_once));
+  EXPECT_EQ(h.take("m1").size() + h.take("m2").size(), 4u);
+}
+
+TEST(broker, subscription_identifier_is_forwarded) {
+  harness h;
+  connect(h, "c", harness::connect_packet("c", v5));
+  auto s = make_subscribe(1, "t/#", qos::at_most_once);
+  s.props.subscription_identifiers = {42};
+  h.send("c", s);
+  h.take("c");
+  h.send("c", make_publish("t/1", "x"));
+  codec::owned_packet k;
+  auto got = h.take_one<codec::publish>("c", k);
+  EXPECT_EQ(got.props.subscription_identifiers, std::vector<std::uint32_t>{42});
+}
+
+TEST(broker, session_expires_after_its_interval) {
+  harness h;
+  auto c = harness::connect_packet("e", v5, false);
+  c.props.session_expiry_interval = 10;
+  connect(h, "e", c);
+  h.drop("e");
+  EXPECT_NE(h.core.find_session("e"), nullptr);
+  h.advance(9'999);
+  EXPECT_NE(h.core.find_session("e"), nullptr);
+  h.advance(1);
+  EXPECT_EQ(h.core.find_session("e"), nullptr);  // v5:MQTT-4.1.0-2
+}
+
+TEST(broker, will_delay_is_cancelled_by_reconnection) {
+  harness h;
+  connect(h, "watcher", harness::connect_packet("watcher", v5));
+  subscribe(h, "watcher", "w", qos::at_most_once);
+  auto c = harness::connect_packet("dev", v5, false);
+  c.props.session_expiry_interval = 100;
+  codec::will_message w;
+  w.topic = "w";
+  w.payload = "late";
+  w.props.will_delay_interval = 5;
+  c.will = w;
+  connect(h, "dev", c);
+  h.drop("dev");
+  h.advance(4'000);
+  connect(h, "dev", c);  // back within the delay (v5:MQTT-3.1.3-9)
+  h.advance(10'000);
+  EXPECT_TRUE(h.take("watcher").empty());
+  h.drop("dev");
+  h.advance(5'000);
+  EXPECT_EQ(h.take("watcher").size(), 1u);
+}
+
+TEST(broker, message_expiry_counts_down_and_drops) {
+  harness h;
+  auto c = harness::connect_packet("p", v5, false);
+  c.props.session_expiry_interval = 100;
+  connect(h, "p", c);
+  subscribe(h, "p", "t", qos::at_least_once);
+  h.drop("p");
+  connect(h, "pub", harness::connect_packet("pub", v5));
+  auto m = make_publish("t", "short", qos::at_least_once, 1);
+  m.props.message_expiry_interval = 10;
+  h.send("pub", m);
+  m.payload = "long";
+  m.props.message_expiry_interval = 30;
+  h.send("pub", m);
+  h.advance(12'000);
+  connect(h, "p", c);
+  codec::owned_packet k;
+  auto got = h.take_one<codec::publish>("p", k);  // the first expired (v5:MQTT-3.3.2-5)
+  EXPECT_EQ(got.payload, "long");
+  EXPECT_EQ(got.props.message_expiry_interval, 18u);  // v5:MQTT-3.3.2-6
+}
+
+TEST(broker, qos_above_maximum_is_refused_with_0x9b) {
+  config cfg;
+  cfg.maximum_qos = qos::at_least_once;
+  harness h(cfg);
+  h.connect("c", harness::connect_packet("c", v5));
+  codec::owned_packet k0;
+  EXPECT_EQ(h.take_one<codec::connack>("c", k0).props.maximum_qos, 1);
+  h.send("c", make_publish("t", "x", qos::exactly_once, 1));
+  codec::owned_packet k;
+  EXPECT_EQ(h.take_one<codec::disconnect>("c", k).code, reason_code::qos_not_supported);
+  EXPECT_TRUE(h.clients["c"].closed);
+}
+
+TEST(broker, malformed_input_closes_only_that_client) {
+  harness h;
+  connect(h, "bad", harness::connect_packet("bad", v5));
+  connect(h, "good", harness::connect_packet("good", v5));
+  h.send_raw("bad", *codec::from_hex("36 05 00 01 61 00 01"));  // QoS 3
+  EXPECT_TRUE(h.clients["bad"].closed);
+  h.send("good", codec::pingreq{});
+  codec::owned_packet k;
+  h.take_one<codec::pingresp>("good", k);
+  EXPECT_FALSE(h.clients["good"].closed);
+}
+
+}  // namespace
+}  // namespace mqttspec::broker

@@ -165,6 +165,9 @@ void broker::on_connect(connection_id id, connection& c, const codec::owned_pack
   // Enhanced authentication is not offered (v5:MQTT-4.12.0-1).
   if (v5 && req.props.authentication_method) return refuse_connect(c, reason_code::bad_authentication_method, now);
   std::string client_id(req.client_id);
+  // MQTT 3.1 limited ClientIds to 1..23 characters and had no assignment.
+  if (req.version == codec::protocol_version::v3_1 && (client_id.empty() || client_id.size() > 23))
+    return refuse_connect(c, reason_code::client_identifier_not_valid, now);
   bool assigned = false;
   if (client_id.empty()) {
     // 3.1.1 needs Clean Session 1 for an empty ClientId (v3.1.1:MQTT-3.1.3-8); 5.0 always assigns.

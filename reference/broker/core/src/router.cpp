@@ -78,7 +78,9 @@ void broker::pump(session_state& s, millis now) {
     inflight f;
     f.item = std::move(front);
     s.queue.pop_front();
-    if (is_expired(f.item.msg.publish, f.item.received_at, now)) {  // v5:MQTT-3.3.2-5
+    // Only a message that waited can have expired before onward delivery began (v5:MQTT-3.3.2-5);
+    // one sent at once is delivered even with a Message Expiry Interval of 0.
+    if (now > f.item.received_at && is_expired(f.item.msg.publish, f.item.received_at, now)) {
       ++stats_.messages_dropped;
       continue;
     }

@@ -13,6 +13,7 @@ struct server::connection {
   connection_id id;
   std::array<char, 16 * 1024> buffer{};
   std::deque<codec::bytes> out;
+  std::size_t backlog = 0;  // bytes in `out`
   bool writing = false;
   bool closing = false;  // the core closed it: shut down once `out` is written
   std::string peer;
@@ -103,25 +104,43 @@ void server::write(std::shared_ptr<connection> c) {
     c->writing = false;
     if (ec) {
       c->out.clear();
+      c->backlog = 0;
       std::error_code ignored;
       c->socket.close(ignored);
       if (!c->closing) core_.transport_closed(c->id, now());
       apply();
       return;
     }
+    c->backlog -= c->out.front().size();
     c->out.pop_front();
     write(c);
   });
 }
 
 void server::apply() {
-  for (auto& a : core_.take_actions()) {
+  while (core_.has_actions()) apply_actions(core_.take_actions());
+  arm_timer();
+}
+
+void server::apply_actions(std::vector<action> actions) {
+  for (auto& a : actions) {
     if (auto* t = std::get_if<transmit_to>(&a)) {
       auto it = connections_.find(t->id);
       if (it == connections_.end()) continue;
-      if (options_.level >= log_level::trace) trace_bytes(*it->second, false, t->data);
-      it->second->out.push_back(std::move(t->data));
-      write(it->second);
+      auto c = it->second;
+      if (options_.level >= log_level::trace) trace_bytes(*c, false, t->data);
+      c->backlog += t->data.size();
+      c->out.push_back(std::move(t->data));
+      if (c->backlog > options_.max_write_backlog) {
+        log(log_level::warning, "connection " + std::to_string(c->id) + " does not read: dropped");
+        c->out.clear();
+        c->backlog = 0;
+        std::error_code ignored;
+        c->socket.close(ignored);
+        core_.transport_closed(c->id, now());  // queues more actions; this loop's copy is done
+        continue;
+      }
+      write(c);
     } else if (auto* cl = std::get_if<close_connection>(&a)) {
       auto it = connections_.find(cl->id);
       if (it == connections_.end()) continue;
@@ -132,7 +151,6 @@ void server::apply() {
       write(c);  // flushes what is queued (e.g. a DISCONNECT), then shuts down
     }
   }
-  arm_timer();
 }
 
 void server::arm_timer() {

@@ -22,6 +22,10 @@ struct server_options {
   std::string bind = "127.0.0.1";
   std::uint16_t port = 1883;  // 0: any free port (see server::port)
   std::size_t max_connections = 10'000;
+  // Bytes queued for one client that does not read; beyond it the connection is dropped as a
+  // transient failure (v5:MQTT-4.13.1-1 / v3.1.1:MQTT-4.8.0-2), so a silent client cannot
+  // exhaust memory.
+  std::size_t max_write_backlog = 16 * 1024 * 1024;
   log_level level = log_level::info;
   std::ostream* log = nullptr;  // nullptr: no logging
   config core;
@@ -47,6 +51,7 @@ class server {
   void read(std::shared_ptr<connection> c);
   void write(std::shared_ptr<connection> c);
   void apply();  // carries out the core's actions and re-arms the timer
+  void apply_actions(std::vector<action> actions);
   void arm_timer();
   session::millis now() const;
   void log(log_level level, const std::string& text);

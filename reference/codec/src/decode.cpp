@@ -17,6 +17,8 @@ class reader {
   std::optional<decode_error> error;
 
   std::size_t pos() const noexcept { return pos_; }
+  // Offset in the frame of a view into it (e.g. a decoded string).
+  std::size_t offset_of(std::string_view v) const noexcept { return static_cast<std::size_t>(v.data() - data_.data()); }
   std::size_t left() const noexcept { return end_ - pos_; }
   bool at_end() const noexcept { return pos_ == end_; }
   protocol_version version() const noexcept { return version_; }
@@ -142,7 +144,17 @@ bool read_properties(reader& r, properties& out, property_place place) {
     if (auto e = detail::assign_property(out, v, in_publish)) return r.fail(*e, id_at, info->name);
   }
   r.widen(saved);
+  // §3.1.2.11.10, §3.2.2.3.18, §3.15.2.2.3: Authentication Data needs an Authentication Method.
+  if (out.authentication_data && !out.authentication_method)
+    return r.fail(errc::authentication_data_without_method, length_at);
   return true;
+}
+
+// A Response Topic is a Topic Name: no wildcards, not empty (v5:MQTT-3.3.2-14).
+bool check_response_topic(reader& r, const properties& p) {
+  if (!p.response_topic) return true;
+  const auto problem = check_topic_name(*p.response_topic);
+  return !problem || r.fail(errc::invalid_response_topic, r.offset_of(*p.response_topic) + problem->offset);
 }
 
 bool read_packet_id(reader& r, std::uint16_t& id) {
@@ -215,7 +227,7 @@ bool decode_connect(reader& r, connect& c) {
     will_message w;
     w.qos_level = static_cast<qos>(will_qos);
     w.retain = will_retain;
-    if (v5 && !read_properties(r, w.props, will_properties)) return false;
+    if (v5 && !(read_properties(r, w.props, will_properties) && check_response_topic(r, w.props))) return false;
     const std::size_t topic_at = r.pos() + 2;
     if (!r.string(w.topic)) return false;
     if (auto p = check_topic_name(w.topic)) return r.fail(p->code, topic_at + p->offset, "Will Topic");
@@ -264,7 +276,8 @@ bool decode_publish(reader& r, publish& p, std::uint8_t flags) {
   const std::size_t topic_at = r.pos() + 2;
   if (!r.string(p.topic)) return false;
   if (p.qos_level != qos::at_most_once && !read_packet_id(r, p.packet_id)) return false;
-  if (r.v5() && !read_properties(r, p.props, place_of(packet_type::publish))) return false;
+  if (r.v5() && !(read_properties(r, p.props, place_of(packet_type::publish)) && check_response_topic(r, p.props)))
+    return false;
   // 5.0 allows an empty Topic Name when a Topic Alias stands in for it (§3.3.2.3.4).
   const bool alias_only = p.topic.empty() && r.v5() && p.props.topic_alias;
   if (!alias_only) {
@@ -360,6 +373,17 @@ bool decode_reason_and_properties(reader& r, P& p, packet_type t) {
 
 // Builds the packet in place inside the result: packets are large (their property structs), so
 // avoiding intermediate moves matters on the hot path.
+// AUTH (§3.15.2.1): Remaining Length 0 means Success without properties; otherwise both the
+// reason code and the properties are there (unlike PUBACK or DISCONNECT, no shorter form).
+// Whether the Authentication Method is present is the session's concern: the empty form has none.
+bool decode_auth(reader& r, auth& a) {
+  if (!r.at_end()) {
+    if (!read_reason(r, a.code, packet_type::auth)) return false;
+    if (!read_properties(r, a.props, place_of(packet_type::auth))) return false;
+  }
+  return r.finish();
+}
+
 template <class P, class F>
 decode_result run(reader& r, F&& body) {
   decode_result out{std::in_place, std::in_place_type<P>};
@@ -420,7 +444,7 @@ decode_result decode(const frame& f, protocol_version v) {
     case packet_type::pingresp: return run<pingresp>(r, [&](pingresp&) { return r.finish(); });
     case packet_type::disconnect:
       return run<disconnect>(r, [&](disconnect& d) { return decode_reason_and_properties(r, d, t); });
-    case packet_type::auth: return run<auth>(r, [&](auth& a) { return decode_reason_and_properties(r, a, t); });
+    case packet_type::auth: return run<auth>(r, [&](auth& a) { return decode_auth(r, a); });
   }
   r.fail(errc::reserved_packet_type, 0);
   return *r.error;

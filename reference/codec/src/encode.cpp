@@ -24,8 +24,9 @@ class size_counter {
 // Checks what the version and the field sizes allow; the writers below then cannot fail.
 class checker {
  public:
-  explicit checker(protocol_version v) : v5(is_v5(v)) {}
+  explicit checker(protocol_version v) : version(v), v5(is_v5(v)) {}
   std::error_code error;
+  protocol_version version;
   bool v5;
 
   void refuse(errc e) {
@@ -80,7 +81,7 @@ void check(checker& c, const packet& p) {
         } else if constexpr (std::is_same_v<T, suback>) {
           c.props(x.props);
           for (auto code : x.codes)
-            if (!c.v5 && !is_valid_v311_suback(static_cast<std::uint8_t>(code), protocol_version::v3_1_1))
+            if (!c.v5 && !is_valid_v311_suback(static_cast<std::uint8_t>(code), c.version))
               c.refuse(errc::not_in_version);
         } else if constexpr (std::is_same_v<T, unsubscribe>) {
           c.props(x.props);
@@ -201,7 +202,12 @@ struct body_writer {
   void operator()(const pingreq&) {}
   void operator()(const pingresp&) {}
   void operator()(const disconnect& d) { reason_and_properties(d.code, d.props); }
-  void operator()(const auth& a) { reason_and_properties(a.code, a.props); }
+  void operator()(const auth& a) {
+    // AUTH is either empty (Success, no properties) or complete: no reason-code-only form (§3.15.2.1).
+    if (a.code == reason_code::success && a.props.empty()) return;
+    w.u8(static_cast<std::uint8_t>(a.code));
+    write_properties(w, a.props);
+  }
 
   // 5.0 shortest forms: no properties -> no Property Length; also Success -> no reason code.
   void reason_and_properties(reason_code c, const properties& p) {

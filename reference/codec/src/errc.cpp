@@ -43,6 +43,7 @@ constexpr errc_info errc_table[] = {
     {errc::dup_on_qos_0, "DUP set on a QoS 0 PUBLISH", rc::malformed_packet, "MQTT-3.3.1-2", "MQTT-3.3.1-2"},
     {errc::wildcard_in_topic_name, "wildcard character in a Topic Name", rc::malformed_packet, "MQTT-3.3.2-2", "MQTT-3.3.2-2"},
     {errc::empty_topic_name, "empty Topic Name", rc::protocol_error, "MQTT-4.7.3-1", "MQTT-4.7.3-1"},
+    {errc::invalid_response_topic, "Response Topic is not a valid Topic Name", rc::protocol_error, "", "MQTT-3.3.2-14"},
     {errc::zero_packet_identifier, "Packet Identifier 0", rc::protocol_error, "MQTT-2.3.1-1", "MQTT-2.2.1-3"},
     {errc::no_topic_filters, "no Topic Filter in the payload", rc::protocol_error, "MQTT-3.8.3-3", "MQTT-3.8.3-2"},
     {errc::empty_topic_filter, "empty Topic Filter", rc::protocol_error, "MQTT-4.7.3-1", "MQTT-4.7.3-1"},
@@ -60,6 +61,7 @@ constexpr errc_info errc_table[] = {
     {errc::duplicate_property, "property included more than once", rc::protocol_error, "", ""},
     {errc::invalid_property_value, "property value out of range", rc::protocol_error, "", ""},
     {errc::topic_alias_zero, "Topic Alias 0", rc::topic_alias_invalid, "", "MQTT-3.3.2-8"},
+    {errc::authentication_data_without_method, "Authentication Data without Authentication Method", rc::protocol_error, "", ""},
     {errc::not_in_version, "content cannot be expressed in this protocol version", rc::implementation_specific_error, "", ""},
     {errc::value_too_large, "value does not fit its field", rc::implementation_specific_error, "", ""},
 };
@@ -152,7 +154,8 @@ std::string statement_for(errc e, protocol_version v, std::optional<packet_type>
   if (!found) {
     if (const auto* i = find(e)) id = is_v5(v) ? i->v5 : i->v311;
   }
-  if (id.empty()) return {};
+  // MQTT 3.1 numbered no statements; citing 3.1.1's would misstate its rules (e.g. SUBACK 0x80).
+  if (id.empty() || v == protocol_version::v3_1) return {};
   std::string out(is_v5(v) ? "v5:" : "v3.1.1:");
   out += id;
   return out;

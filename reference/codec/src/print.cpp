@@ -1,6 +1,7 @@
 // Readable one-line forms of packets, for test failures and wire logs.
 #include "mqttspec/codec/packet.hpp"
 
+#include <algorithm>
 #include <iomanip>
 #include <sstream>
 
@@ -27,6 +28,8 @@ struct hex_bytes {
 std::ostream& operator<<(std::ostream& os, hex_bytes b) {
   os << b.s.size() << " bytes";
   if (b.s.empty()) return os;
+  const bool printable = std::all_of(b.s.begin(), b.s.end(), [](char c) { return c >= 0x20 && c < 0x7F; });
+  if (printable && b.s.size() <= 64) return os << " " << quoted_text{b.s};
   os << " [";
   const std::size_t shown = std::min<std::size_t>(b.s.size(), 32);
   for (std::size_t i = 0; i < shown; ++i)

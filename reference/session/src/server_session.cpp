@@ -11,9 +11,18 @@ std::string qualified(codec::protocol_version v, std::string_view id) {
   return std::string(codec::is_v5(v) ? "v5:" : "v3.1.1:") + std::string(id);
 }
 
-// What a 3.1.1 client understands as "unacceptable protocol version" (3.1.1 §3.2.2.3): sent for
-// a level we do not speak, since we cannot know which format that client reads.
+// Refusing a protocol level we do not speak, in the format its client most likely reads: a level
+// above 5 gets the 5.0 CONNACK 0x84 (v5:MQTT-3.1.2-2), an older one the 3.1.1 return code 0x01
+// (v3.1.1:MQTT-3.1.2-2).
+constexpr std::string_view v5_connack_refused_version{"\x20\x03\x00\x84\x00", 5};
 constexpr std::string_view v311_connack_refused_version{"\x20\x02\x00\x01", 4};
+
+// The protocol level byte of a CONNECT frame whose name is "MQTT", if it is that far.
+std::optional<std::uint8_t> protocol_level(const codec::frame& f) {
+  const auto body = f.body();
+  if (body.size() < 7 || body.substr(0, 6) != std::string_view("\x00\x04MQTT", 6)) return std::nullopt;
+  return static_cast<std::uint8_t>(body[6]);
+}
 
 }  // namespace
 
@@ -77,12 +86,14 @@ void server_session::handle_connect(const codec::frame& f, millis now, std::vect
   if (!version) {
     const auto& e = version.error();
     if (e.code == codec::errc::unsupported_protocol_version) {  // v3.1.1:MQTT-3.1.2-2, v5:MQTT-3.1.2-2
-      out.push_back(transmit{codec::bytes(v311_connack_refused_version)});
+      const auto level = protocol_level(f);
+      out.push_back(transmit{codec::bytes(level && *level > 5 ? v5_connack_refused_version : v311_connack_refused_version)});
       return finish({reason_code::unsupported_protocol_version, e.statement, "unsupported protocol level"}, out);
     }
     return finish({std::nullopt, e.statement, e.message()}, out);  // e.g. not "MQTT": v3.1.1:MQTT-3.1.2-1
   }
   version_ = *version;
+  version_known_ = true;
   auto storage = std::make_shared<codec::bytes>(f.bytes);
   auto decoded = codec::decode(*codec::parse_frame(*storage), version_);
   if (!decoded) return fail(decoded.error(), out);
@@ -182,7 +193,9 @@ std::vector<event> server_session::transport_closed(millis /*now*/) {
 }
 
 void server_session::fail(const codec::decode_error& e, std::vector<event>& out) {
-  if (!codec::is_v5(version_)) return finish({std::nullopt, e.statement, e.message()}, out);
+  // Before a CONNECT has told us the version we cannot answer in a format the client reads
+  // (v3.1.1:MQTT-3.1.4-1, v5:MQTT-4.13.1-1 makes the CONNACK optional): just close.
+  if (!version_known_ || !codec::is_v5(version_)) return finish({std::nullopt, e.statement, e.message()}, out);
   // 5.0: say why with the error's reason code, in a CONNACK while connecting, else a DISCONNECT
   // (v5:MQTT-4.13.1-1).
   const auto t = connack_sent_ ? codec::packet_type::disconnect : codec::packet_type::connack;

@@ -202,13 +202,20 @@ TEST(server_session, malformed_connect_v311_closes_without_connack) {
   ASSERT_TRUE(r.closed);
 }
 
-TEST(server_session, unsupported_level_gets_connack_0x01) {
-  recorder r;
-  server_session s({}, 0);
-  r.take(s.receive(hex("10 0d 00 04 4d 51 54 54 07 02 00 0a 00 01 63"), 0));
-  ASSERT_EQ(r.sent.size(), 1u);
-  EXPECT_EQ(codec::to_hex(r.sent[0], " "), "20 02 00 01");  // v3.1.1:MQTT-3.1.2-2
-  ASSERT_TRUE(r.closed);
+// A level we do not speak is refused in the format its client most likely reads.
+TEST(server_session, unsupported_level_is_refused_in_a_readable_format) {
+  const std::pair<const char*, const char*> cases[] = {
+      {"10 0d 00 04 4d 51 54 54 07 02 00 0a 00 01 63", "20 03 00 84 00"},  // newer: 5.0 0x84 (v5:MQTT-3.1.2-2)
+      {"10 0d 00 04 4d 51 54 54 02 02 00 0a 00 01 63", "20 02 00 01"},     // older: 3.1.1 0x01 (v3.1.1:MQTT-3.1.2-2)
+  };
+  for (const auto& [in, expected] : cases) {
+    recorder r;
+    server_session s({}, 0);
+    r.take(s.receive(hex(in), 0));
+    ASSERT_EQ(r.sent.size(), 1u) << in;
+    EXPECT_EQ(codec::to_hex(r.sent[0], " "), expected) << in;
+    ASSERT_TRUE(r.closed) << in;
+  }
 }
 
 TEST(server_session, unknown_protocol_name_closes_silently) {

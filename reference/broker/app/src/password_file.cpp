@@ -61,7 +61,11 @@ std::optional<password_file> password_file::load(const std::string& path, std::s
 
 bool password_file::check(std::string_view user, std::string_view password) const {
   auto it = users_.find(user);
-  if (it == users_.end()) return false;
+  if (it == users_.end()) {
+    // Spend the same time as for a known user, so timing does not reveal which names exist.
+    (void)derive(password, "unknown-user-salt", 100'000);
+    return false;
+  }
   const auto derived = derive(password, it->second.salt, it->second.iterations);
   return CRYPTO_memcmp(derived.data(), it->second.hash.data(), derived.size()) == 0;  // constant time
 }

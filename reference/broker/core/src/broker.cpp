@@ -260,10 +260,9 @@ void broker::on_disconnect(connection& c, session_state& s, const codec::disconn
       return violation(c, reason_code::protocol_error, {}, now);
     s.expiry_interval = std::min(*d.props.session_expiry_interval, config_.session_expiry_cap);
   }
-  // 0x04 asks for the Will; any other DISCONNECT discards it (v5:MQTT-3.14.4-3, v3.1.1:MQTT-3.14.4-3).
-  if (!(codec::is_v5(s.version) && d.code == reason_code::disconnect_with_will_message)) {
-    s.will.reset();  // v5:MQTT-3.1.2-10, v3.1.1:MQTT-3.1.2-10
-  }
+  // Only a normal DISCONNECT (0x00; any DISCONNECT in 3.1.1) discards the Will; 0x04 and the error
+  // codes leave it to be published (v5:MQTT-3.14.4-3, v5:MQTT-3.1.2-10, v3.1.1:MQTT-3.14.4-3).
+  if (!codec::is_v5(s.version) || d.code == reason_code::success) s.will.reset();
 }
 
 void broker::on_closed(connection_id id, const session::close& why, millis now) {

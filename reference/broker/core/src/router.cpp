@@ -69,12 +69,39 @@ void broker::deliver(session_state& s, outgoing item, millis now) {
   pump(s, now);
 }
 
-// Sends queued messages while the client's Receive Maximum allows (v5:MQTT-3.3.4-9, §4.9).
+namespace {
+std::size_t outstanding(const session_state& s) {
+  return static_cast<std::size_t>(
+      std::count_if(s.in_flight.begin(), s.in_flight.end(), [](const inflight& f) { return f.transmitted; }));
+}
+}  // namespace
+
+// Sends what waits while the client's Receive Maximum allows (v5:MQTT-3.3.4-9, §4.9): first the
+// in-flight messages of a resumed Session, in their original order with their identifiers
+// (v5:MQTT-4.4.0-1), then the queue.
 void broker::pump(session_state& s, millis now) {
+  for (std::size_t i = 0; i < s.in_flight.size() && s.connection;) {
+    auto& f = s.in_flight[i];
+    if (f.transmitted) {
+      ++i;
+      continue;
+    }
+    if (outstanding(s) >= s.client_receive_maximum) return;
+    f.transmitted = true;
+    if (f.at == inflight::stage::awaiting_pubcomp) {
+      auto it = connections_.find(*s.connection);
+      if (it != connections_.end()) send(it->second, codec::pubrel{f.packet_id, reason_code::success, {}}, now);
+      ++i;
+    } else if (transmit_publish(s, f, true, now)) {
+      ++i;
+    } else {
+      s.in_flight.erase(s.in_flight.begin() + static_cast<std::ptrdiff_t>(i));  // too large: as if delivered
+    }
+  }
   while (s.connection && !s.queue.empty()) {
     auto& front = s.queue.front();
     const bool needs_quota = front.qos_level != qos::at_most_once;
-    if (needs_quota && s.in_flight.size() >= s.client_receive_maximum) return;
+    if (needs_quota && outstanding(s) >= s.client_receive_maximum) return;
     inflight f;
     f.item = std::move(front);
     s.queue.pop_front();
@@ -126,15 +153,7 @@ bool broker::transmit_publish(session_state& s, inflight& f, bool resend, millis
 // After CONNACK on a resumed Session: resend what is unacknowledged in its original order, then
 // what queued up meanwhile (v5:MQTT-4.4.0-1, v3.1.1:MQTT-4.4.0-1).
 void broker::resume(session_state& s, millis now) {
-  for (std::size_t i = 0; i < s.in_flight.size() && s.connection; ++i) {
-    auto& f = s.in_flight[i];
-    if (f.at == inflight::stage::awaiting_pubcomp) {
-      auto it = connections_.find(*s.connection);
-      if (it != connections_.end()) send(it->second, codec::pubrel{f.packet_id, reason_code::success, {}}, now);
-    } else {
-      transmit_publish(s, f, true, now);
-    }
-  }
+  for (auto& f : s.in_flight) f.transmitted = false;
   pump(s, now);
 }
 

@@ -159,8 +159,16 @@ subscribe_result subscription_tree::subscribe(std::string_view client_id, std::s
   // v5:MQTT-3.8.4-3, v3.1.1:MQTT-3.8.4-3: the same filter in the same Session replaces the
   // subscription; the trie entries point at it, so updating it in place is the whole job.
   if (const auto it = rec->subscriptions.find(filter); it != rec->subscriptions.end()) {
-    it->second.options = options;
-    it->second.identifier = subscription_id;
+    const bool shared_now = codec::is_v5(version) && codec::parse_shared(filter).has_value();
+    if (shared_now == !it->second.share_name.empty()) {
+      it->second.options = options;
+      it->second.identifier = subscription_id;
+      return subscribe_result::replaced;
+    }
+    // The same string under another version means another thing ("$share/" is literal before
+    // 5.0): move the subscription to where it now belongs.
+    unsubscribe(client_id, filter);
+    subscribe(client_id, filter, options, subscription_id, version);
     return subscribe_result::replaced;
   }
 

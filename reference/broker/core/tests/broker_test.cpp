@@ -367,3 +367,43 @@ TEST(broker, malformed_input_closes_only_that_client) {
 
 }  // namespace
 }  // namespace mqttspec::broker
+
+namespace mqttspec::broker {
+namespace {
+
+// Found by the broker fuzzer: a resumed Session resent every in-flight message at once, beyond
+// the Receive Maximum of the new connection (v5:MQTT-3.3.4-9).
+TEST(broker, resume_respects_the_new_receive_maximum) {
+  testing::harness h;
+  auto c = testing::harness::connect_packet("p", codec::protocol_version::v5, false);
+  c.props.session_expiry_interval = 60;
+  h.connect("p", c);
+  codec::subscribe s;
+  s.packet_id = 1;
+  s.subscriptions.push_back({"t", {codec::qos::at_least_once}});
+  h.send("p", s);
+  h.connect("pub", testing::harness::connect_packet("pub", codec::protocol_version::v5));
+  codec::publish m;
+  m.topic = "t";
+  m.payload = "x";
+  m.qos_level = codec::qos::at_least_once;
+  for (std::uint16_t id = 1; id <= 3; ++id) {
+    m.packet_id = id;
+    h.send("pub", m);
+  }
+  h.take("p");
+  h.drop("p");  // three unacknowledged
+  c.props.receive_maximum = 2;
+  h.connect("p", c);
+  auto got = h.take("p");
+  ASSERT_EQ(got.size(), 3u);  // CONNACK and two PUBLISH, not three
+  const auto first = std::get<codec::publish>(got[1].value);
+  EXPECT_TRUE(first.dup);
+  h.send("p", codec::puback{first.packet_id, codec::reason_code::success, {}});
+  got = h.take("p");
+  ASSERT_EQ(got.size(), 1u);  // the third, once a slot is free
+  EXPECT_TRUE(std::get<codec::publish>(got[0].value).dup);
+}
+
+}  // namespace
+}  // namespace mqttspec::broker

@@ -111,6 +111,7 @@ void server::write(std::shared_ptr<connection> c) {
       apply();
       return;
     }
+    if (c->out.empty()) return;  // cleared under us: the connection was dropped
     c->backlog -= c->out.front().size();
     c->out.pop_front();
     write(c);
@@ -133,8 +134,9 @@ void server::apply_actions(std::vector<action> actions) {
       c->out.push_back(std::move(t->data));
       if (c->backlog > options_.max_write_backlog) {
         log(log_level::warning, "connection " + std::to_string(c->id) + " does not read: dropped");
-        c->out.clear();
-        c->backlog = 0;
+        // The buffer of a write in flight must live until its handler runs.
+        while (c->out.size() > (c->writing ? 1u : 0u)) c->out.pop_back();
+        c->backlog = c->out.empty() ? 0 : c->out.front().size();
         std::error_code ignored;
         c->socket.close(ignored);
         core_.transport_closed(c->id, now());  // queues more actions; this loop's copy is done

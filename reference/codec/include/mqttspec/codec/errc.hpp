@@ -42,6 +42,7 @@ enum class errc {
   dup_on_qos_0,
   wildcard_in_topic_name,
   empty_topic_name,
+  invalid_response_topic,
   // identifiers
   zero_packet_identifier,
   // SUBSCRIBE / UNSUBSCRIBE
@@ -62,6 +63,7 @@ enum class errc {
   duplicate_property,
   invalid_property_value,
   topic_alias_zero,
+  authentication_data_without_method,
   // encoding only: the packet cannot be expressed in the requested version or at all
   not_in_version,
   value_too_large,

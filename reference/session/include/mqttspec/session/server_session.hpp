@@ -20,7 +20,7 @@ using millis = std::uint64_t;  // time is an input: milliseconds on the caller's
 
 struct server_limits {
   std::size_t maximum_packet_size = codec::max_packet_size;  // inbound, announced in CONNACK (5.0)
-  std::uint16_t topic_alias_maximum = 0;                     // inbound aliases the server accepts
+  std::uint16_t topic_alias_maximum = 10;                    // inbound aliases the server accepts (5.0)
   millis connect_timeout = 10'000;                           // a connection must CONNECT within this
 };
 
@@ -85,6 +85,7 @@ class server_session {
   codec::framer framer_;
   state state_ = state::awaiting_connect;
   codec::protocol_version version_ = codec::protocol_version::v5;
+  bool version_known_ = false;  // a CONNECT named its protocol level
   bool connack_sent_ = false;
   millis accepted_at_;
   millis last_received_;

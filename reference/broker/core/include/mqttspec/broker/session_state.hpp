@@ -26,6 +26,7 @@ struct inflight {
   enum class stage : std::uint8_t { awaiting_puback, awaiting_pubrec, awaiting_pubcomp };
   std::uint16_t packet_id = 0;
   stage at = stage::awaiting_puback;
+  bool transmitted = true;  // false after a reconnect until resent within the Receive Maximum
   outgoing item;
 };
 

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# Builds the fuzz targets with clang + libFuzzer + ASan/UBSan and runs each for a while.
+#   ci/fuzz.sh [--time SECONDS] [--targets "decode broker ..."] [--merge] [--coverage]
+#   --time     seconds per target (default 15: the smoke run of the test command)
+#   --merge    write the corpus each run grew back into corpus/<target>/, minimized with -merge=1
+#   --coverage afterwards, the llvm-cov line coverage per library of replaying corpus/ (fuzz/coverage.sh)
+# Runs never touch corpus/ otherwise: new inputs go to a scratch directory under reports/fuzz/.
+# Crashes, leaks, timeouts and OOMs, with minimized reproducers, land in reports/fuzz/<target>/;
+# the exit status is non-zero when there was any.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$PWD
+
+time_per_target=15
+targets=""
+merge=0
+coverage=0
+while (($#)); do
+  case "$1" in
+    --time) time_per_target=$2; shift 2 ;;
+    --targets) targets=$2; shift 2 ;;
+    --merge) merge=1; shift ;;
+    --coverage) coverage=1; shift ;;
+    *) echo "usage: ci/fuzz.sh [--time SECONDS] [--targets LIST] [--merge] [--coverage]" >&2; exit 2 ;;
+  esac
+done
+
+bash ci/setup.sh
+
+build=build/fuzz
+parts=${MQTTSPEC_FUZZ_PARTS:-"reference/codec;reference/session;reference/broker/core;reference/broker/net;conformance/runner;fuzz"}
+echo "== build ($build: clang, libFuzzer, ASan+UBSan)"
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
+  -DMQTTSPEC_FUZZ=libfuzzer -DMQTTSPEC_SANITIZE=ON -DMQTTSPEC_WERROR=ON -DMQTTSPEC_TESTS=OFF \
+  -DMQTTSPEC_PARTS="$parts" >/dev/null
+cmake --build "$build" -j"${MQTTSPEC_JOBS:-1}"
+
+all_targets="decode decode_structured properties topic broker broker_structured runner"
+[[ -n "$targets" ]] || targets=$all_targets
+
+# The seed corpus a target replays: the structured variants share their base target's.
+corpus_of() {
+  case "$1" in
+    decode_structured) echo decode ;;
+    broker_structured) echo broker ;;
+    *) echo "$1" ;;
+  esac
+}
+
+export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1
+export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+failed=0
+summary=()
+for t in $targets; do
+  exe=$build/fuzz/$t
+  if [[ ! -x $exe ]]; then
+    echo "== $t: not built, skipped"
+    summary+=("$(printf '%-18s %s' "$t" "not built")")
+    continue
+  fi
+  c=$(corpus_of "$t")
+  out=reports/fuzz/$t
+  rm -rf "$out"
+  mkdir -p "$out/corpus" corpus/"$c" corpus/regressions/"$t"
+  echo "== $t: ${time_per_target}s"
+  set +e
+  # The scratch corpus comes first: libFuzzer writes new inputs only to the first directory.
+  "$exe" "$out/corpus" "corpus/$c" "corpus/regressions/$t" \
+    -max_total_time="$time_per_target" -timeout=10 -rss_limit_mb=2048 -max_len=4096 \
+    -dict=fuzz/mqtt.dict -artifact_prefix="$out/" -print_final_stats=1 -jobs=1 -workers=1 \
+    >"$out/fuzz.log" 2>&1
+  rc=$?
+  set -e
+  last=$(grep -E '^#[0-9]+' "$out/fuzz.log" | tail -1 || true)
+  cov=$(sed -nE 's/.*cov: ([0-9]+).*/\1/p' <<<"$last")
+  ft=$(sed -nE 's/.*ft: ([0-9]+).*/\1/p' <<<"$last")
+  execs=$(sed -nE 's/^stat::number_of_executed_units: *([0-9]+)/\1/p' "$out/fuzz.log")
+  eps=$(sed -nE 's/^stat::average_exec_per_sec: *([0-9]+)/\1/p' "$out/fuzz.log")
+  files=$(find "$out/corpus" "corpus/$c" -type f | wc -l)
+  kb=$(du -ck "$out/corpus" "corpus/$c" | tail -1 | cut -f1)
+  artifacts=$(find "$out" -maxdepth 1 -type f \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) | sort)
+  verdict=clean
+  if [[ $rc -ne 0 || -n "$artifacts" ]]; then
+    verdict="FAILED (exit $rc)"
+    failed=1
+    grep -E 'ERROR: |fuzz oracle failed|SUMMARY' "$out/fuzz.log" | head -5 || true
+    for a in $artifacts; do
+      # A smaller reproducer next to the original, for the report and corpus/regressions/<target>/.
+      "$exe" -minimize_crash=1 -max_total_time=60 -runs=20000 -exact_artifact_path="$a.min" "$a" \
+        >"$a.minimize.log" 2>&1 || true
+      echo "   reproducer: $a${a:+ (minimized: $a.min)}"
+    done
+  fi
+  summary+=("$(printf '%-18s exec/s %-7s cov %-6s ft %-6s runs %-9s corpus %s files, %s KB  %s' \
+    "$t" "${eps:-?}" "${cov:-?}" "${ft:-?}" "${execs:-?}" "$files" "$kb" "$verdict")")
+
+  if ((merge)) && [[ $verdict == clean ]]; then
+    tmp=$(mktemp -d)
+    "$exe" -merge=1 "$tmp" "corpus/$c" "$out/corpus" >"$out/merge.log" 2>&1
+    rm -rf "corpus/$c" && mkdir -p "corpus/$c" && cp "$tmp"/* "corpus/$c"/ 2>/dev/null || true
+    rm -rf "$tmp"
+    echo "   merged: corpus/$c now $(ls "corpus/$c" | wc -l) files"
+  fi
+done
+
+echo
+echo "== fuzz summary (${time_per_target}s per target)"
+printf '%s\n' "${summary[@]}"
+
+if ((coverage)); then
+  bash fuzz/coverage.sh
+fi
+exit $failed

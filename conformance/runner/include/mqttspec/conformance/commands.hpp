@@ -1,0 +1,45 @@
+#pragma once
+// The subcommands of `mqttspec` besides decode: run, list, coverage. Each returns the exit status:
+// 0 nothing failed, 1 failures, 2 usage or harness errors.
+#include "mqttspec/conformance/engine.hpp"
+
+#include <filesystem>
+#include <iosfwd>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace mqttspec::conformance {
+
+struct suite_paths {
+  std::filesystem::path scenarios;   // holds v3.1.1/ and v5.0/
+  std::filesystem::path statements;  // holds the catalogs and not-testable.tsv
+};
+// --scenarios when given; else ./conformance/... when run from a checkout; else the source tree
+// this binary was built from.
+suite_paths default_paths(const std::optional<std::filesystem::path>& scenarios_dir);
+
+struct run_request {
+  std::vector<std::string> selectors;
+  std::vector<std::string> excludes;
+  std::optional<target> broker;  // absent: the embedded reference broker
+  std::string version = "all";
+  unsigned jobs = 2;
+  unsigned timeout_ms = 2000;
+  credentials cred;
+  std::optional<std::filesystem::path> profile;
+  bool strict = false;
+  bool quiet = false;  // no progress lines (tests)
+  std::filesystem::path report_dir = "reports";
+  suite_paths paths;
+};
+
+int run_command(const run_request& req, std::ostream& out, std::ostream& err);
+int list_command(const suite_paths& paths, const std::vector<std::string>& selectors, const std::string& version,
+                 std::ostream& out, std::ostream& err);
+int coverage_command(const suite_paths& paths, bool only_gaps, std::ostream& out, std::ostream& err);
+
+// Parses "host:port" (or "[v6]:port", or "host" with 1883).
+std::optional<target> parse_target(const std::string& text);
+
+}  // namespace mqttspec::conformance

@@ -1,0 +1,40 @@
+#pragma once
+// Plays one scenario against a broker and judges it. Each call owns its io_context, so callers run
+// scenarios in parallel on as many threads as they like. Every wait has a deadline; nothing sleeps.
+#include "mqttspec/conformance/capabilities.hpp"
+#include "mqttspec/conformance/packet_builder.hpp"
+#include "mqttspec/conformance/scenario.hpp"
+#include "mqttspec/conformance/verdict.hpp"
+
+#include <chrono>
+#include <string>
+
+namespace mqttspec::conformance {
+
+struct target {
+  std::string host = "127.0.0.1";
+  std::string port = "1883";
+  std::string display() const { return host + ":" + port; }
+};
+
+struct engine_options {
+  target broker;
+  std::chrono::milliseconds timeout{2000};  // default deadline of each expectation
+  credentials cred;
+  std::string run_token;  // unique per run; with the scenario's index it makes ${prefix}
+};
+
+// ${prefix} for the index-th scenario of a run: short and alphanumeric, so client ids built from it
+// stay within the 23 characters every 3.1.1 Server accepts.
+std::string make_prefix(const std::string& run_token, std::size_t index);
+std::string make_run_token();
+
+scenario_result run_scenario(const scenario& s, const engine_options& o, const capability_set& caps,
+                             std::size_t index);
+
+// Connects once with 5.0 and reads the capabilities off the CONNACK. Error text when it could not.
+codec::basic_result<capability_set, std::string> probe_v5(const engine_options& o);
+// Whether anything listens at the target (a TCP connect within the timeout).
+std::optional<std::string> check_reachable(const engine_options& o);
+
+}  // namespace mqttspec::conformance

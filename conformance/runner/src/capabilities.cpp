@@ -1,0 +1,76 @@
+#include "mqttspec/conformance/capabilities.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <fstream>
+
+namespace mqttspec::conformance {
+
+capability_set from_connack(const codec::properties& p) {
+  capability_set c;
+  c.source = "CONNACK properties";
+  const unsigned max_qos = p.maximum_qos.value_or(2);
+  if (max_qos >= 1) c.tags.insert("qos1");
+  if (max_qos >= 2) c.tags.insert("qos2");
+  if (p.retain_available.value_or(1)) c.tags.insert("retain");
+  if (p.wildcard_subscription_available.value_or(1)) c.tags.insert("wildcard");
+  if (p.subscription_identifier_available.value_or(1)) c.tags.insert("subscription-identifiers");
+  if (p.shared_subscription_available.value_or(1)) c.tags.insert("shared-subscriptions");
+  if (p.topic_alias_maximum.value_or(0) > 0) c.tags.insert("topic-alias");
+  c.values["maximum-qos"] = std::to_string(max_qos);
+  c.values["receive-maximum"] = std::to_string(p.receive_maximum.value_or(65535));
+  c.values["topic-alias-maximum"] = std::to_string(p.topic_alias_maximum.value_or(0));
+  if (p.maximum_packet_size) c.values["maximum-packet-size"] = std::to_string(*p.maximum_packet_size);
+  if (p.server_keep_alive) c.values["server-keep-alive"] = std::to_string(*p.server_keep_alive);
+  return c;
+}
+
+capability_set default_v311() {
+  capability_set c;
+  c.source = "3.1.1 defaults";
+  c.tags = {"qos1", "qos2", "retain", "wildcard"};
+  c.values["maximum-qos"] = "2";
+  return c;
+}
+
+std::optional<std::string> load_profile(const std::filesystem::path& file, profile& out) {
+  std::ifstream in(file);
+  if (!in) return "cannot read profile " + file.string();
+  auto j = nlohmann::json::parse(in, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return "profile " + file.string() + ": not a JSON object";
+  out = profile{};
+  out.name = j.value("name", file.filename().string());
+  if (auto caps = j.find("capabilities"); caps != j.end()) {
+    if (!caps->is_object()) return "profile: \"capabilities\" must be an object of tag: true/false";
+    for (auto& [k, v] : caps->items()) {
+      if (!v.is_boolean()) return "profile: capability " + k + " must be true or false";
+      out.capabilities[k] = v.get<bool>();
+    }
+  }
+  if (auto ex = j.find("exclude"); ex != j.end()) {
+    if (!ex->is_array()) return "profile: \"exclude\" must be an array";
+    for (auto& e : *ex) {
+      if (!e.is_object() || !e.contains("scenario") || !e["scenario"].is_string())
+        return "profile: each exclusion needs \"scenario\" (a selector) and \"reason\"";
+      out.exclusions.push_back({e["scenario"].get<std::string>(), e.value("reason", std::string("(no reason given)"))});
+    }
+  }
+  return std::nullopt;
+}
+
+void apply(const profile& p, capability_set& caps) {
+  for (const auto& [tag, on] : p.capabilities) {
+    if (on) caps.tags.insert(tag);
+    else caps.tags.erase(tag);
+  }
+  if (!p.capabilities.empty()) caps.source += " + profile " + p.name;
+}
+
+std::vector<std::string> missing_capabilities(const scenario& s, const capability_set& caps) {
+  std::vector<std::string> out;
+  for (const auto& t : s.requires_caps)
+    if (!caps.tags.count(t)) out.push_back(t);
+  return out;
+}
+
+}  // namespace mqttspec::conformance

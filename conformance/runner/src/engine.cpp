@@ -1,0 +1,416 @@
+#include "mqttspec/conformance/engine.hpp"
+
+#include "client_connection.hpp"
+#include "mqttspec/conformance/predicates.hpp"
+#include "mqttspec/conformance/variables.hpp"
+
+#include <map>
+#include <random>
+
+namespace mqttspec::conformance {
+namespace {
+
+using namespace std::chrono_literals;
+
+codec::protocol_version codec_version(suite_version v) {
+  return v == suite_version::v5 ? codec::protocol_version::v5 : codec::protocol_version::v3_1_1;
+}
+
+// Why a step did not go as the scenario wanted.
+struct step_problem {
+  bool harness = false;  // the harness could not do it (not a finding about the broker)
+  std::string expected;
+  std::string observed;
+};
+
+class scenario_run {
+ public:
+  scenario_run(const scenario& s, const engine_options& o, const capability_set& caps, std::size_t index)
+      : s_(s), o_(o), version_(codec_version(s.version)), log_(version_), work_(asio::make_work_guard(io_)) {
+    vars_["prefix"] = make_prefix(o.run_token, index);
+    for (const auto& [k, v] : caps.values) vars_["cap." + k] = v;
+  }
+
+  ~scenario_run() {
+    for (auto& [name, c] : clients_) c->close();
+  }
+
+  scenario_result run() {
+    scenario_result r;
+    r.sc = &s_;
+    const auto start = steady::now();
+    std::error_code ec;
+    endpoints_ = asio::ip::tcp::resolver(io_).resolve(o_.broker.host, o_.broker.port, ec);
+    std::optional<step_problem> problem;
+    const step* failed = nullptr;
+    if (ec) {
+      problem = step_problem{true, "resolve " + o_.broker.display(), ec.message()};
+    } else {
+      for (const auto& st : s_.steps) {
+        problem = run_step(st);
+        if (problem) {
+          failed = &st;
+          break;
+        }
+      }
+      // Cleanup always runs; its problems are logged, they do not change the verdict.
+      for (const auto& st : s_.cleanup) {
+        if (auto p = run_step(st)) log_.event("cleanup", "cleanup step failed: " + p->expected + " / " + p->observed);
+      }
+    }
+    // Bytes from the broker that did not decode are findings even when no step looked at them.
+    for (auto& [name, c] : clients_history_)
+      for (const auto& e : c->events())
+        if (e.what == incoming::kind::malformed)
+          r.findings.push_back(name + ": broker sent a malformed packet: " + e.error.message());
+
+    if (problem) {
+      r.v = problem->harness ? verdict::error : verdict_for_failure(s_.lvl);
+      r.expected = problem->expected;
+      r.observed = problem->observed;
+      r.step_line = failed ? failed->line : 0;
+      r.message = problem->harness ? "harness error: " + problem->expected + ": " + problem->observed
+                                   : "expected " + problem->expected + "; observed " + problem->observed;
+    }
+    if (!r.findings.empty() && r.v != verdict::error) {
+      r.v = verdict::fail;
+      if (r.message.empty()) r.message = r.findings.front();
+    }
+    r.log = std::move(log_.entries());
+    r.duration_ms = std::chrono::duration<double, std::milli>(steady::now() - start).count();
+    return r;
+  }
+
+  // After run(): the first packet of a type any client received.
+  const codec::owned_packet* first_received(codec::packet_type t) const {
+    for (const auto& [name, c] : clients_history_)
+      for (const auto& e : c->events())
+        if (e.what == incoming::kind::packet && codec::type_of(e.pkt.value) == t) return &e.pkt;
+    return nullptr;
+  }
+
+ private:
+  // Runs the io_context until `ready()` holds or the deadline passes.
+  template <class Pred>
+  bool wait_until(Pred ready, steady::time_point deadline) {
+    while (!ready()) {
+      if (steady::now() >= deadline) return false;
+      io_.run_one_until(deadline);
+    }
+    return true;
+  }
+
+  std::chrono::milliseconds timeout_of(const attributes& a, std::string_view key = "timeout-ms") const {
+    if (auto it = a.find(key); it != a.end())
+      if (auto n = parse_number(it->second, 600000)) return std::chrono::milliseconds(*n);
+    return o_.timeout;
+  }
+
+  // Expands variables of a step's attributes; an unknown variable is a scenario bug (harness).
+  std::optional<step_problem> expand_all(const attributes& in, attributes& out) {
+    for (const auto& [k, v] : in) {
+      auto e = expand(v, vars_);
+      if (!e.unknown.empty()) return step_problem{true, "variable ${" + e.unknown + "}", "not defined"};
+      out[k] = std::move(e.text);
+    }
+    return std::nullopt;
+  }
+  std::optional<step_problem> expand_list(const std::vector<attributes>& in, std::vector<attributes>& out) {
+    for (const auto& a : in) {
+      out.emplace_back();
+      if (auto p = expand_all(a, out.back())) return p;
+    }
+    return std::nullopt;
+  }
+
+  client_connection* find(const std::string& name) {
+    auto it = clients_.find(name);
+    return it == clients_.end() ? nullptr : it->second.get();
+  }
+
+  std::optional<step_problem> open(const std::string& name, std::chrono::milliseconds timeout) {
+    if (auto* old = find(name)) old->close();
+    auto c = std::make_shared<client_connection>(io_, name, version_, log_);
+    clients_[name] = c;
+    clients_history_.emplace_back(name, c);
+    c->start_connect(endpoints_);
+    if (!wait_until([&] { return c->connect_done(); }, steady::now() + timeout))
+      return step_problem{true, "TCP connection to " + o_.broker.display(), "no answer within " + std::to_string(timeout.count()) + " ms"};
+    if (!c->connect_error().empty())
+      return step_problem{true, "TCP connection to " + o_.broker.display(), c->connect_error()};
+    return std::nullopt;
+  }
+
+  // The next unread event of a client, waiting until the deadline; nullptr when none came.
+  incoming* next_event(client_connection& c, steady::time_point deadline) {
+    if (!wait_until([&] { return c.cursor < c.events().size(); }, deadline)) return nullptr;
+    return &c.events()[c.cursor++];
+  }
+
+  static std::string describe(const incoming& e) {
+    switch (e.what) {
+      case incoming::kind::packet: return codec::to_string(e.pkt.value);
+      case incoming::kind::malformed: return "a malformed packet (" + e.error.message() + ")";
+      case incoming::kind::closed: return "the connection " + e.note;
+    }
+    return "?";
+  }
+
+  std::optional<step_problem> run_step(const step& st) {
+    attributes a;
+    std::vector<attributes> topics, props;
+    if (auto p = expand_all(st.attrs, a)) return p;
+    if (auto p = expand_list(st.topics, topics)) return p;
+    if (auto p = expand_list(st.properties, props)) return p;
+    const std::string client = a.count("client") ? a["client"] : std::string{};
+    const bool needs_client = st.kind == step_kind::send || st.kind == step_kind::expect ||
+                              st.kind == step_kind::expect_close || st.kind == step_kind::expect_nothing ||
+                              st.kind == step_kind::drop || st.kind == step_kind::disconnect;
+    client_connection* c = needs_client ? find(client) : nullptr;
+    if (needs_client && !c)
+      return step_problem{true, "line " + std::to_string(st.line) + ": client " + client, "was never opened"};
+
+    switch (st.kind) {
+      case step_kind::open: return open(client, timeout_of(a));
+      case step_kind::connect: return do_connect(client, a, props);
+      case step_kind::send: {
+        auto bytes = build_send(a, topics, props, version_);
+        if (!bytes) return step_problem{true, "line " + std::to_string(st.line) + ": packet to send", bytes.error().message};
+        c->send(*bytes);
+        return std::nullopt;
+      }
+      case step_kind::expect: return do_expect(*c, a, props);
+      case step_kind::expect_close: return do_expect_close(*c, a);
+      case step_kind::expect_nothing: {
+        const auto ms = timeout_of(a, "ms");
+        if (auto* e = next_event(*c, steady::now() + ms))
+          return step_problem{false, "nothing on " + client + " for " + std::to_string(ms.count()) + " ms", describe(*e)};
+        return std::nullopt;
+      }
+      case step_kind::drop:
+        log_.event(client, "dropped by the tester (no DISCONNECT)");
+        c->close();
+        return std::nullopt;
+      case step_kind::disconnect: {
+        auto bytes = build_send({{"type", "disconnect"}, {"reason", a.count("reason") ? a["reason"] : "0"}}, {}, props,
+                                version_);
+        if (!bytes) return step_problem{true, "DISCONNECT", bytes.error().message};
+        c->send(*bytes);
+        c->close();
+        log_.event(client, "closed by the tester after DISCONNECT");
+        return std::nullopt;
+      }
+      case step_kind::any_of: return do_any_of(st);
+      case step_kind::clear_retained: return clear_retained(a["topic"]);
+      case step_kind::end_session: return end_session(a["client-id"]);
+    }
+    return std::nullopt;
+  }
+
+  std::optional<step_problem> do_connect(const std::string& client, attributes& a, const std::vector<attributes>& props) {
+    auto* c = find(client);
+    if (!c || !c->is_open()) {
+      if (auto p = open(client, o_.timeout)) return p;
+      c = find(client);
+    }
+    auto bytes = build_connect(a, props, version_, vars_["prefix"] + client, o_.cred);
+    if (!bytes) return step_problem{true, "CONNECT", bytes.error().message};
+    c->send(*bytes);
+    const std::string mode = a.count("expect") ? a["expect"] : "success";
+    if (mode == "none") return std::nullopt;
+    attributes want{{"type", "connack"}};
+    want["reason"] = a.count("reason") ? a["reason"] : "0";
+    if (a.count("session-present")) want["session-present"] = a["session-present"];
+    if (a.count("timeout-ms")) want["timeout-ms"] = a["timeout-ms"];
+    return do_expect(*c, want, {});
+  }
+
+  std::optional<step_problem> do_expect(client_connection& c, const attributes& a, const std::vector<attributes>& props) {
+    const auto expected = describe_expectation(a, props) + " on " + c.name();
+    const auto ms = timeout_of(a);
+    auto* e = next_event(c, steady::now() + ms);
+    if (!e) return step_problem{false, expected, "nothing within " + std::to_string(ms.count()) + " ms"};
+    if (e->what != incoming::kind::packet) return step_problem{false, expected, describe(*e)};
+    if (auto why = match(e->pkt.value, a, props, version_))
+      return step_problem{false, expected, describe(*e) + " (" + *why + ")"};
+    if (auto cap = a.find("capture-id"); cap != a.end()) {
+      std::visit([&](const auto& x) {
+        if constexpr (requires { x.packet_id; }) vars_[cap->second] = std::to_string(x.packet_id);
+      }, e->pkt.value);
+    }
+    return std::nullopt;
+  }
+
+  std::optional<step_problem> do_expect_close(client_connection& c, const attributes& a) {
+    const auto start = steady::now();
+    const auto ms = timeout_of(a);
+    std::optional<std::vector<std::string>> reasons;
+    if (a.count("reasons")) reasons = split_list(a.at("reasons"));
+    const bool require_reason = a.count("require-reason") && parse_bool(a.at("require-reason")).value_or(false);
+    std::string expected = "the broker closes the connection of " + c.name();
+    if (reasons) expected += std::string(require_reason ? " after" : ", optionally after") +
+                             " DISCONNECT/CONNACK with reason " + a.at("reasons");
+    if (a.count("min-ms")) expected += ", not before " + a.at("min-ms") + " ms";
+    bool reason_seen = false;
+    for (;;) {
+      auto* e = next_event(c, start + ms);
+      if (!e) return step_problem{false, expected, "still open after " + std::to_string(ms.count()) + " ms"};
+      if (e->what == incoming::kind::malformed) return step_problem{false, expected, describe(*e)};
+      if (e->what == incoming::kind::closed) {
+        const auto after = std::chrono::duration_cast<std::chrono::milliseconds>(e->at - start);
+        if (a.count("min-ms") && after.count() < static_cast<long>(*parse_number(a.at("min-ms"), 600000)))
+          return step_problem{false, expected, "closed after only " + std::to_string(after.count()) + " ms"};
+        if (require_reason && !reason_seen) return step_problem{false, expected, "closed without a reason code"};
+        return std::nullopt;
+      }
+      const auto type = codec::type_of(e->pkt.value);
+      const auto code = wire_reason(e->pkt.value, version_);
+      const bool refusal = type == codec::packet_type::disconnect ||
+                           (type == codec::packet_type::connack && code &&
+                            (codec::is_v5(version_) ? *code >= 0x80 : *code != 0));
+      if (!refusal) return step_problem{false, expected, describe(*e)};
+      if (reasons) {
+        bool ok = false;
+        for (const auto& r : *reasons) ok = ok || parse_number(r, 255) == code;
+        if (!ok) return step_problem{false, expected, describe(*e)};
+      }
+      reason_seen = true;
+    }
+  }
+
+  std::optional<step_problem> do_any_of(const step& st) {
+    std::map<std::string, std::size_t> saved;
+    for (auto& [name, c] : clients_) saved[name] = c->cursor;
+    std::string expected, observed;
+    for (const auto& option : st.options) {
+      std::optional<step_problem> problem;
+      for (const auto& inner : option) {
+        problem = run_step(inner);
+        if (problem) break;
+      }
+      if (!problem) return std::nullopt;
+      if (problem->harness) return problem;
+      expected += (expected.empty() ? "" : " | OR | ") + problem->expected;
+      observed = problem->observed;
+      for (auto& [name, c] : clients_) c->cursor = saved.count(name) ? saved[name] : 0;
+    }
+    return step_problem{false, "one of: " + expected, observed};
+  }
+
+  // A throwaway client: connect with a clean session, run `body`, disconnect.
+  template <class F>
+  std::optional<step_problem> with_temp_client(const std::string& client_id, bool end_session, F&& body) {
+    const std::string name = "cleanup";
+    attributes a{{"client", name}, {"client-id", client_id}, {"clean", "1"}};
+    if (end_session && codec::is_v5(version_)) a["session-expiry"] = "0";
+    if (auto p = do_connect(name, a, {})) return p;
+    auto* c = find(name);
+    if (auto p = body(*c)) return p;
+    c->send(*build_send({{"type", "disconnect"}}, {}, {}, version_));
+    c->close();
+    return std::nullopt;
+  }
+
+  std::optional<step_problem> clear_retained(const std::string& topic) {
+    return with_temp_client(vars_["prefix"] + "clr", true, [&](client_connection& c) -> std::optional<step_problem> {
+      // QoS 1 so that the PUBACK says the broker has processed the clearing.
+      auto bytes = build_send({{"type", "publish"}, {"topic", topic}, {"retain", "1"}, {"qos", "1"}, {"id", "1"}}, {}, {}, version_);
+      if (!bytes) return step_problem{true, "clear retained", bytes.error().message};
+      c.send(*bytes);
+      return do_expect(c, {{"type", "puback"}, {"id", "1"}}, {});
+    });
+  }
+
+  std::optional<step_problem> end_session(const std::string& client_id) {
+    return with_temp_client(client_id, true, [](client_connection&) -> std::optional<step_problem> { return std::nullopt; });
+  }
+
+  const scenario& s_;
+  const engine_options& o_;
+  codec::protocol_version version_;
+  asio::io_context io_;
+  wire_logger log_;
+  asio::executor_work_guard<asio::io_context::executor_type> work_;
+  asio::ip::tcp::resolver::results_type endpoints_;
+  std::map<std::string, std::shared_ptr<client_connection>> clients_;
+  std::vector<std::pair<std::string, std::shared_ptr<client_connection>>> clients_history_;
+  variables vars_;
+};
+
+}  // namespace
+
+std::string make_run_token() {
+  std::random_device rd;
+  static constexpr char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+  std::string t;
+  for (int i = 0; i < 4; ++i) t += digits[rd() % 36];
+  return t;
+}
+
+std::string make_prefix(const std::string& run_token, std::size_t index) {
+  static constexpr char digits[] = "0123456789abcdefghijklmnopqrstuvwxyz";
+  // Fixed width (3 base-36 digits) so scenarios know the prefix is exactly 9 characters long.
+  std::string n(3, '0');
+  for (int i = 2; i >= 0; --i) {
+    n[static_cast<std::size_t>(i)] = digits[index % 36];
+    index /= 36;
+  }
+  return "ms" + run_token + n;
+}
+
+scenario_result run_scenario(const scenario& s, const engine_options& o, const capability_set& caps, std::size_t index) {
+  if (auto missing = missing_capabilities(s, caps); !missing.empty()) {
+    scenario_result r;
+    r.sc = &s;
+    r.v = verdict::unsupported;
+    std::string list;
+    for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
+    r.message = "the broker lacks: " + list + " (" + caps.source + ")";
+    return r;
+  }
+  scenario_run run(s, o, caps, index);
+  return run.run();
+}
+
+codec::basic_result<capability_set, std::string> probe_v5(const engine_options& o) {
+  // The probe is itself a tiny scenario: connect, read CONNACK, disconnect.
+  scenario probe;
+  probe.id = "probe";
+  probe.version = suite_version::v5;
+  step c;
+  c.kind = step_kind::connect;
+  c.attrs = {{"client", "probe"}, {"expect", "none"}};
+  probe.steps.push_back(c);
+  step e;
+  e.kind = step_kind::expect;
+  e.attrs = {{"client", "probe"}, {"type", "connack"}};
+  probe.steps.push_back(e);
+  step d;
+  d.kind = step_kind::disconnect;
+  d.attrs = {{"client", "probe"}};
+  probe.steps.push_back(d);
+  scenario_run run(probe, o, {}, 0);
+  auto r = run.run();
+  if (r.v != verdict::pass) return "capability probe failed: " + r.message;
+  const auto* ack = run.first_received(codec::packet_type::connack);
+  if (!ack) return std::string("capability probe: no CONNACK");
+  const auto& connack = std::get<codec::connack>(ack->value);
+  if (codec::is_failure(connack.code))
+    return "capability probe: the broker refused the connection: " + codec::to_string(ack->value);
+  return from_connack(connack.props);
+}
+
+std::optional<std::string> check_reachable(const engine_options& o) {
+  scenario s;
+  s.id = "reachable";
+  step st;
+  st.kind = step_kind::open;
+  st.attrs = {{"client", "reach"}};
+  s.steps.push_back(st);
+  scenario_run run(s, o, {}, 0);
+  auto r = run.run();
+  if (r.v != verdict::pass) return r.message;
+  return std::nullopt;
+}
+
+}  // namespace mqttspec::conformance

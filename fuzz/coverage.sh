@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Source-based line coverage (llvm-cov) of the codec, the session machine and the broker core
+# reached by replaying corpus/<target>/ and corpus/regressions/<target>/ through every target:
+# one line per library. A replay build with clang's -fprofile-instr-generate in build/fuzz-cov.
+#   fuzz/coverage.sh [--html DIR]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+html=""
+[[ ${1:-} == --html ]] && html=$2
+
+build=build/fuzz-cov
+cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ -DMQTTSPEC_FUZZ=replay \
+  -DMQTTSPEC_TESTS=OFF -DCMAKE_CXX_FLAGS="-fprofile-instr-generate -fcoverage-mapping" \
+  -DCMAKE_EXE_LINKER_FLAGS="-fprofile-instr-generate" \
+  -DMQTTSPEC_PARTS="reference/codec;reference/session;reference/broker/core;fuzz" >/dev/null
+cmake --build "$build" -j"${MQTTSPEC_JOBS:-1}" >/dev/null
+
+prof=$build/profiles
+rm -rf "$prof" && mkdir -p "$prof"
+bins=()
+for t in decode decode_structured properties topic broker broker_structured; do
+  exe=$build/fuzz/$t
+  [[ -x $exe ]] || continue
+  c=$t
+  [[ $t == decode_structured ]] && c=decode
+  [[ $t == broker_structured ]] && c=broker
+  # Seeds first, regressions separately: an open bug aborting on its reproducer must not lose
+  # the coverage of the rest (the profile is written at exit, so not on abort).
+  LLVM_PROFILE_FILE="$prof/$t.profraw" "$exe" "corpus/$c" >/dev/null 2>&1 || echo "note: $t failed on corpus/$c" >&2
+  for r in corpus/regressions/"$t"/*; do
+    [[ -f $r ]] || continue
+    LLVM_PROFILE_FILE="$prof/$t-$(basename "$r").profraw" "$exe" "$r" >/dev/null 2>&1 ||
+      echo "note: $t fails on $r (open bug)" >&2
+  done
+  bins+=("$exe")
+done
+llvm-profdata merge -sparse "$prof"/*.profraw -o "$prof/all.profdata"
+
+objects=("${bins[0]}")
+for b in "${bins[@]:1}"; do objects+=(-object "$b"); done
+
+echo "== coverage of replaying the corpora (lines, functions, regions)"
+for lib in reference/codec/src reference/session/src reference/broker/core/src; do
+  line=$(llvm-cov report "${objects[@]}" -instr-profile="$prof/all.profdata" "$PWD/$lib" | tail -1)
+  # TOTAL regions missed cover functions missed executed lines missed cover ...
+  read -r _ _ _ rcov _ _ fcov _ _ lcov _ <<<"$line"
+  printf '%-28s lines %-8s functions %-8s regions %s\n' "$lib" "$lcov" "$fcov" "$rcov"
+done
+if [[ -n $html ]]; then
+  llvm-cov show "${objects[@]}" -instr-profile="$prof/all.profdata" -format=html -output-dir="$html" \
+    "$PWD/reference/codec/src" "$PWD/reference/session/src" "$PWD/reference/broker/core/src"
+  echo "html: $html/index.html"
+fi

@@ -101,6 +101,7 @@ void server_session::handle_connect(const codec::frame& f, millis now, std::vect
   state_ = state::connected;
   set_keep_alive(c.keep_alive, now);
   if (c.props.maximum_packet_size) client_max_packet_ = *c.props.maximum_packet_size;
+  if (codec::is_v5(version_)) client_alias_maximum_ = c.props.topic_alias_maximum.value_or(0);
   out.push_back(deliver{{std::move(storage), std::move(*decoded)}});
 }
 
@@ -126,12 +127,30 @@ bool server_session::resolve_topic_alias(codec::publish& p, std::vector<event>& 
 
 bool server_session::send(const codec::packet& p, millis /*now*/, std::vector<event>& out) {
   if (state_ == state::closed) return false;
-  auto wire = codec::encode(p, version_);
+  // Outbound Topic Aliases (5.0, §3.3.2.3.4): a topic seen before goes as its alias alone; a new
+  // one gets the next alias while the client's Topic Alias Maximum allows (v5:MQTT-3.1.2-26,
+  // v5:MQTT-3.3.2-11; none when it gave 0 or nothing: v5:MQTT-3.1.2-27). Aliases last for this
+  // connection only (v5:MQTT-3.3.2-7).
+  std::optional<codec::packet> aliased;
+  std::optional<std::pair<std::string, std::uint16_t>> new_alias;
+  if (const auto* pub = std::get_if<codec::publish>(&p); pub && client_alias_maximum_ > 0 && !pub->props.topic_alias) {
+    codec::publish a = *pub;
+    if (auto it = outbound_aliases_.find(pub->topic); it != outbound_aliases_.end()) {
+      a.props.topic_alias = it->second;
+      a.topic = {};
+    } else if (outbound_aliases_.size() < client_alias_maximum_) {
+      new_alias.emplace(std::string(pub->topic), static_cast<std::uint16_t>(outbound_aliases_.size() + 1));
+      a.props.topic_alias = new_alias->second;
+    }
+    if (a.props.topic_alias) aliased = a;
+  }
+  const codec::packet& to_send = aliased ? *aliased : p;
+  auto wire = codec::encode(to_send, version_);
   if (!wire) throw std::logic_error("server_session::send: packet not encodable: " + wire.error().message());
   if (wire->size() > client_max_packet_) {
     if (std::holds_alternative<codec::publish>(p)) return false;  // dropped, as if sent (v5:MQTT-3.1.2-25)
     // Other packets: leave out the Reason String and User Properties (e.g. v5:MQTT-3.2.2-19/-20).
-    codec::packet slim = p;
+    codec::packet slim = to_send;
     std::visit(
         [](auto& x) {
           if constexpr (requires { x.props; }) {
@@ -143,6 +162,8 @@ bool server_session::send(const codec::packet& p, millis /*now*/, std::vector<ev
     wire = codec::encode(slim, version_);
     if (wire->size() > client_max_packet_) return false;
   }
+  // Only an alias that really went out may be used alone later.
+  if (new_alias) outbound_aliases_.insert(*new_alias);
   out.push_back(transmit{std::move(*wire)});
   if (const auto* ack = std::get_if<codec::connack>(&p)) {
     connack_sent_ = true;

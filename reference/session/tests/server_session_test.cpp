@@ -302,6 +302,26 @@ TEST(server_session, publish_too_large_for_the_client_is_dropped) {
   EXPECT_FALSE(r.closed);
 }
 
+TEST(server_session, outbound_topic_aliases_stay_within_the_clients_maximum) {
+  recorder r;
+  server_session s({}, 0);
+  // CONNECT 5.0 with Topic Alias Maximum 1.
+  r.take(s.receive(hex("10 11 00 04 4d 51 54 54 05 02 00 0a 03 22 00 01 00 01 63"), 0));
+  r.take(s.send(codec::connack{}, 0));
+  r.sent.clear();
+  codec::publish p;
+  p.topic = "a/b";
+  p.payload = "x";
+  r.take(s.send(p, 1));  // sets alias 1
+  r.take(s.send(p, 1));  // alias 1 alone
+  p.topic = "c";
+  r.take(s.send(p, 1));  // no alias left: plain topic
+  ASSERT_EQ(r.sent.size(), 3u);
+  EXPECT_EQ(codec::to_hex(r.sent[0], " "), "30 0a 00 03 61 2f 62 03 23 00 01 78");
+  EXPECT_EQ(codec::to_hex(r.sent[1], " "), "30 07 00 00 03 23 00 01 78");
+  EXPECT_EQ(codec::to_hex(r.sent[2], " "), "30 05 00 01 63 00 78");
+}
+
 TEST(server_session, failure_connack_closes) {
   recorder r;
   server_session s({}, 0);

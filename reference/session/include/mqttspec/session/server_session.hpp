@@ -92,6 +92,8 @@ class server_session {
   std::uint16_t keep_alive_ = 0;
   std::uint32_t client_max_packet_ = codec::max_packet_size;
   std::map<std::uint16_t, std::string> inbound_aliases_;  // alias -> topic, this connection only
+  std::uint16_t client_alias_maximum_ = 0;                 // from CONNECT: aliases we may use
+  std::map<std::string, std::uint16_t, std::less<>> outbound_aliases_;  // topic -> alias we set
 };
 
 }  // namespace mqttspec::session

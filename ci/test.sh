@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds under ASan+UBSan with warnings as errors,
-# runs every unit test (ctest) and the pytest driver. Also checks that clang builds the tree.
+# runs every unit test and corpus replay (ctest), a libFuzzer smoke run of every target (a clang
+# -Werror build of the tree), and the pytest drivers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -8,19 +9,19 @@ root=$PWD
 bash ci/setup.sh
 
 jobs=$(nproc)
-echo "== build (g++, ASan+UBSan, -Werror)"
+echo "== build (g++, ASan+UBSan, -Werror; fuzz targets as corpus replays, benchmarks compiled)"
 cmake -S . -B build/test -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=g++ \
-  -DMQTTSPEC_WERROR=ON -DMQTTSPEC_SANITIZE=ON -DMQTTSPEC_TESTS=ON >/dev/null
+  -DMQTTSPEC_WERROR=ON -DMQTTSPEC_SANITIZE=ON -DMQTTSPEC_TESTS=ON -DMQTTSPEC_BENCHMARKS=ON >/dev/null
 cmake --build build/test -j"$jobs"
-
-echo "== build (clang++, -Werror, benchmarks)"
-cmake -S . -B build/clang -G Ninja -DCMAKE_BUILD_TYPE=Release -DCMAKE_CXX_COMPILER=clang++ \
-  -DMQTTSPEC_WERROR=ON -DMQTTSPEC_TESTS=OFF -DMQTTSPEC_BENCHMARKS=ON >/dev/null
-cmake --build build/clang -j"$jobs"
 
 echo "== unit tests"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 ctest --test-dir build/test --output-on-failure -j"$jobs" --timeout 300
+
+echo "== fuzz smoke (clang++, -Werror, libFuzzer + ASan+UBSan, 15 s per target)"
+MQTTSPEC_JOBS=$jobs \
+MQTTSPEC_FUZZ_PARTS="reference/codec;reference/session;reference/broker/core;reference/broker/net;reference/broker/app;conformance/runner;fuzz" \
+  bash ci/fuzz.sh --time 15
 
 if [[ -d conformance/pytest ]]; then
   echo "== pytest"

@@ -40,20 +40,7 @@ std::string join(const std::vector<unsigned>& v, std::string_view sep) {
 }
 
 // "0x00 0x01|0x80": entries split by spaces/commas, alternatives inside an entry by '|'.
-std::vector<std::string> entries(std::string_view text) {
-  std::vector<std::string> out;
-  std::string cur;
-  for (char c : text) {
-    if (c == ' ' || c == ',') {
-      if (!cur.empty()) out.push_back(std::move(cur));
-      cur.clear();
-    } else {
-      cur += c;
-    }
-  }
-  if (!cur.empty()) out.push_back(std::move(cur));
-  return out;
-}
+std::vector<std::string> entries(std::string_view text) { return split_list(text, " ,"); }
 
 std::optional<std::string> check_bool(std::string_view name, bool actual, const attributes& a) {
   auto it = a.find(name);

@@ -46,11 +46,11 @@ std::optional<bool> parse_bool(std::string_view t) {
   return std::nullopt;
 }
 
-std::vector<std::string> split_list(std::string_view t) {
+std::vector<std::string> split_list(std::string_view t, std::string_view separators) {
   std::vector<std::string> out;
   std::string cur;
   for (char c : t) {
-    if (c == ' ' || c == ',' || c == '|' || c == '\t' || c == '\n') {
+    if (separators.find(c) != std::string_view::npos) {
       if (!cur.empty()) out.push_back(std::move(cur));
       cur.clear();
     } else {

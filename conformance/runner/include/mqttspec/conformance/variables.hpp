@@ -23,7 +23,7 @@ expansion expand(std::string_view text, const variables& vars);
 std::optional<unsigned long> parse_number(std::string_view text, unsigned long max);
 // "1", "true", "yes" / "0", "false", "no".
 std::optional<bool> parse_bool(std::string_view text);
-// Splits on spaces, commas and '|'.
-std::vector<std::string> split_list(std::string_view text);
+// Splits on any of `separators` (by default spaces, commas, '|', tabs and newlines); no empty items.
+std::vector<std::string> split_list(std::string_view text, std::string_view separators = " ,|\t\n");
 
 }  // namespace mqttspec::conformance

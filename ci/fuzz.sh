@@ -68,7 +68,7 @@ for t in $targets; do
   # The scratch corpus comes first: libFuzzer writes new inputs only to the first directory.
   "$exe" "$out/corpus" "corpus/$c" "corpus/regressions/$t" \
     -max_total_time="$time_per_target" -timeout=10 -rss_limit_mb=2048 -max_len=4096 \
-    -dict=fuzz/mqtt.dict -artifact_prefix="$out/" -print_final_stats=1 -jobs=1 -workers=1 \
+    -dict=fuzz/mqtt.dict -artifact_prefix="$out/" -print_final_stats=1 \
     >"$out/fuzz.log" 2>&1
   rc=$?
   set -e

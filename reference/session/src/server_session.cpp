@@ -59,23 +59,23 @@ void server_session::handle_frame(const codec::frame& f, millis now, std::vector
   // Copy the frame once into shared storage, and decode from there: the delivered packet's views
   // must outlive the framer's buffer.
   auto storage = std::make_shared<codec::bytes>(f.bytes);
-  const std::size_t frame_size = storage->size();
-  std::string_view alias_topic;
-  if (f.type_bits() == static_cast<std::uint8_t>(codec::packet_type::publish) && codec::is_v5(version_)) {
-    // An alias-only PUBLISH gets its topic appended to the storage before any view is taken.
-    auto probe = codec::decode(f, version_);
-    if (!probe) return fail(probe.error(), out);
-    auto& p = std::get<codec::publish>(*probe);
-    if (!resolve_topic_alias(p, out)) return;
-    if (p.topic.data() < f.bytes.data() || p.topic.data() >= f.bytes.data() + f.bytes.size()) {
-      storage->append(p.topic);
-      alias_topic = std::string_view(*storage).substr(frame_size);
+  auto decoded = codec::decode(*codec::parse_frame(*storage), version_);
+  if (!decoded) return fail(decoded.error(), out);
+  if (auto* p = std::get_if<codec::publish>(&*decoded); p && codec::is_v5(version_)) {
+    const bool alias_only = p->topic.empty() && p->props.topic_alias;
+    if (!resolve_topic_alias(*p, out)) return;
+    if (alias_only) {
+      // The topic lives in this connection's alias table: the delivered packet gets a storage that
+      // holds it too. The rare path, so it decodes once more, from the new storage.
+      const std::size_t frame_size = storage->size();
+      auto with_topic = std::make_shared<codec::bytes>();
+      with_topic->reserve(frame_size + p->topic.size());
+      with_topic->append(*storage).append(p->topic);
+      decoded = codec::decode(*codec::parse_frame(std::string_view(*with_topic).substr(0, frame_size)), version_);
+      std::get<codec::publish>(*decoded).topic = std::string_view(*with_topic).substr(frame_size);
+      storage = std::move(with_topic);
     }
   }
-  auto framed = codec::parse_frame(std::string_view(*storage).substr(0, frame_size));
-  auto decoded = codec::decode(*framed, version_);
-  if (!decoded) return fail(decoded.error(), out);
-  if (!alias_topic.empty()) std::get<codec::publish>(*decoded).topic = alias_topic;
   const bool is_disconnect = std::holds_alternative<codec::disconnect>(*decoded);
   out.push_back(deliver{{std::move(storage), std::move(*decoded)}});
   if (is_disconnect) finish({std::nullopt, {}, "client sent DISCONNECT", true}, out);

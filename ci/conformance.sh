@@ -10,7 +10,7 @@ bash ci/setup.sh
 
 build=build/release
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMQTTSPEC_TESTS=OFF -DMQTTSPEC_BENCHMARKS=OFF \
-  -DMQTTSPEC_FUZZ=off >/dev/null
+  -DMQTTSPEC_FUZZ=off -DMQTTSPEC_PARTS=all >/dev/null
 cmake --build "$build" -j"$(nproc)" --target mqttspec
 
 args=()

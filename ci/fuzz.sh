@@ -28,7 +28,7 @@ done
 bash ci/setup.sh
 
 build=build/fuzz
-parts=${MQTTSPEC_FUZZ_PARTS:-"reference/codec;reference/session;reference/broker/core;reference/broker/net;conformance/runner;fuzz"}
+parts=${MQTTSPEC_FUZZ_PARTS:-"reference/codec;reference/session;reference/broker/core;reference/transport;reference/broker/net;conformance/runner;fuzz"}
 echo "== build ($build: clang, libFuzzer, ASan+UBSan)"
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
   -DMQTTSPEC_FUZZ=libfuzzer -DMQTTSPEC_SANITIZE=ON -DMQTTSPEC_WERROR=ON -DMQTTSPEC_TESTS=OFF \

@@ -11,7 +11,7 @@ bash ci/setup.sh
 jobs=$(nproc)
 echo "== build (g++, ASan+UBSan, -Werror; fuzz targets as corpus replays, benchmarks compiled)"
 cmake -S . -B build/test -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=g++ \
-  -DMQTTSPEC_WERROR=ON -DMQTTSPEC_SANITIZE=ON -DMQTTSPEC_TESTS=ON -DMQTTSPEC_BENCHMARKS=ON >/dev/null
+  -DMQTTSPEC_WERROR=ON -DMQTTSPEC_SANITIZE=ON -DMQTTSPEC_TESTS=ON -DMQTTSPEC_BENCHMARKS=ON -DMQTTSPEC_PARTS=all >/dev/null
 cmake --build build/test -j"$jobs"
 
 echo "== unit tests"
@@ -20,7 +20,7 @@ ctest --test-dir build/test --output-on-failure -j"$jobs" --timeout 300
 
 echo "== fuzz smoke (clang++, -Werror, libFuzzer + ASan+UBSan, 15 s per target)"
 MQTTSPEC_JOBS=$jobs \
-MQTTSPEC_FUZZ_PARTS="reference/codec;reference/session;reference/broker/core;reference/broker/net;reference/broker/app;conformance/runner;fuzz" \
+MQTTSPEC_FUZZ_PARTS="reference/codec;reference/session;reference/broker/core;reference/transport;reference/broker/net;reference/broker/app;conformance/runner;fuzz" \
   bash ci/fuzz.sh --time 15
 
 if [[ -d conformance/pytest ]]; then

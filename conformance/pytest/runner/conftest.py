@@ -1,4 +1,5 @@
 """Fixtures of the conformance driver: the mqttspec runner, brokers on free loopback ports."""
+import contextlib
 import json
 import os
 import pathlib
@@ -14,6 +15,7 @@ REPO = pathlib.Path(__file__).resolve().parents[3]
 BUILD = pathlib.Path(os.environ.get("MQTTSPEC_BUILD", REPO / "build" / "test"))
 MQTTSPEC = BUILD / "conformance" / "runner" / "mqttspec"
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+BROKER = BUILD / "reference" / "broker" / "app" / "mqttspec-broker"
 
 
 def free_port():
@@ -31,6 +33,37 @@ def wait_for_port(port, deadline_s=10.0):
         except OSError:
             time.sleep(0.05)
     return False
+
+
+@contextlib.contextmanager
+def serving(cmd, port, name):
+    """Runs a broker process that listens on `port` until the block ends."""
+    proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        if not wait_for_port(port, 20.0):
+            pytest.fail(f"{name} did not start: {cmd}")
+        yield f"127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def mosquitto(config_dir, *extra_lines):
+    """mosquitto on a free loopback port, anonymous clients allowed, plus the given config lines."""
+    port = free_port()
+    conf = pathlib.Path(config_dir) / f"mosquitto-{port}.conf"
+    conf.write_text("\n".join([f"listener {port} 127.0.0.1", "allow_anonymous true", *extra_lines]) + "\n")
+    return serving([MOSQUITTO, "-c", str(conf)], port, "mosquitto")
+
+
+def reference_broker(*args):
+    """mqttspec-broker on a free loopback port with the given options."""
+    port = free_port()
+    return serving([str(BROKER), "--port", str(port), *args], port, "mqttspec-broker")
 
 
 def run_suite(target, report_dir):
@@ -65,20 +98,8 @@ class Brokers:
         return self.cache[name]
 
     def _with_mosquitto(self, report_dir):
-        port = free_port()
-        conf = pathlib.Path(self.tmp.name) / "mosquitto.conf"
-        conf.write_text(f"listener {port} 127.0.0.1\nallow_anonymous true\n")
-        proc = subprocess.Popen([MOSQUITTO, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            if not wait_for_port(port):
-                pytest.fail("mosquitto did not start")
-            return run_suite(f"127.0.0.1:{port}", report_dir)
-        finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+        with mosquitto(self.tmp.name) as target:
+            return run_suite(target, report_dir)
 
 
 @pytest.fixture(scope="session")

@@ -45,32 +45,53 @@ void wire_logger::event(const std::string& client, std::string note) {
 }
 
 client_connection::client_connection(asio::io_context& io, std::string name, codec::protocol_version v,
-                                     wire_logger& log)
-    : sock_(io), name_(std::move(name)), version_(v), log_(log) {}
+                                     wire_logger& log, asio::ssl::context* tls)
+    : io_(io),
+      stream_(tls ? transport::stream(io.get_executor(), *tls) : transport::stream(io.get_executor())),
+      name_(std::move(name)),
+      version_(v),
+      log_(log) {}
 
-void client_connection::start_connect(const asio::ip::tcp::resolver::results_type& endpoints) {
-  asio::async_connect(sock_, endpoints,
+void client_connection::start_connect(const asio::ip::tcp::resolver::results_type& endpoints, const std::string& host,
+                                      bool verify) {
+  stream_.expect_server(host, verify);
+  asio::async_connect(stream_.socket(), endpoints,
                       [self = shared_from_this()](const std::error_code& ec, const asio::ip::tcp::endpoint&) {
-                        self->connect_done_ = true;
                         if (ec) {
+                          self->connect_done_ = true;
                           self->connect_error_ = ec.message();
                           return;
                         }
                         std::error_code ignored;
-                        self->sock_.set_option(asio::ip::tcp::no_delay(true), ignored);
+                        self->stream_.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
                         self->log_.event(self->name_, "TCP connected");
-                        self->read();
+                        self->stream_.async_handshake(asio::ssl::stream_base::client, [self](const std::error_code& hec) {
+                          self->connect_done_ = true;
+                          if (hec) {
+                            self->connect_error_ = "TLS handshake: " + hec.message();
+                            return;
+                          }
+                          if (self->stream_.is_tls()) self->log_.event(self->name_, "TLS handshake done");
+                          self->read();
+                        });
                       });
 }
 
 void client_connection::read() {
-  sock_.async_read_some(asio::buffer(buf_), [self = shared_from_this()](const std::error_code& ec, std::size_t n) {
+  stream_.async_read_some(asio::buffer(buf_), [self = shared_from_this()](const std::error_code& ec, std::size_t n) {
     if (self->closed_by_us_) return;
     if (ec) {
       self->peer_closed_ = true;
-      const std::string why = ec == asio::error::eof ? "closed by broker" : "connection lost: " + ec.message();
+      // A TCP close without TLS close_notify is how brokers close on purpose: a plain close.
+      const bool plain_close = ec == asio::error::eof || ec == asio::ssl::error::stream_truncated;
+      const bool tls_failure = ec.category() == asio::error::get_ssl_category();
+      const std::string why = plain_close   ? "closed by broker"
+                              : tls_failure ? "TLS failure: " + ec.message()
+                                            : "connection lost: " + ec.message();
       self->log_.event(self->name_, why);
-      self->events_.push_back({incoming::kind::closed, {}, {}, {}, why, steady::now()});
+      incoming closed{incoming::kind::closed, {}, {}, {}, why, steady::now()};
+      closed.tls_failure = tls_failure;
+      self->events_.push_back(std::move(closed));
       return;
     }
     self->on_bytes(n);
@@ -103,22 +124,27 @@ void client_connection::on_bytes(std::size_t n) {
   read();
 }
 
-void client_connection::send(codec::bytes_view bytes) {
+void client_connection::send(codec::bytes_view bytes, steady::time_point deadline) {
   log_.sent(name_, bytes);
-  if (!sock_.is_open()) {
+  if (!stream_.is_open()) {
     log_.event(name_, "not sent: connection closed");
     return;
   }
-  std::error_code ec;
-  asio::write(sock_, asio::buffer(bytes.data(), bytes.size()), ec);
-  if (ec) log_.event(name_, "write failed: " + ec.message());
+  // The buffer lives in the handler: a write still in flight at the deadline must not dangle.
+  auto data = std::make_shared<codec::bytes>(bytes.begin(), bytes.end());
+  auto done = std::make_shared<bool>(false);
+  stream_.async_write(asio::buffer(*data), [self = shared_from_this(), data, done](const std::error_code& ec, std::size_t) {
+    *done = true;
+    if (ec && !self->closed_by_us_) self->log_.event(self->name_, "write failed: " + ec.message());
+  });
+  while (!*done && steady::now() < deadline) io_.run_one_until(deadline);
+  if (!*done) log_.event(name_, "write not finished by the deadline: the broker does not read");
 }
 
 void client_connection::close() {
   if (closed_by_us_) return;
   closed_by_us_ = true;
-  std::error_code ignored;
-  sock_.close(ignored);
+  stream_.close();
 }
 
 }  // namespace mqttspec::conformance

@@ -1,9 +1,10 @@
 #pragma once
-// One raw MQTT client connection of a scenario: a TCP socket whose incoming bytes go through the
-// codec's framer and decoder into a queue of events. Single-threaded: the scenario's engine drives
-// the io_context and reads the queue; nothing here blocks.
+// One raw MQTT client connection of a scenario: a TCP or TLS stream whose incoming bytes go through
+// the codec's framer and decoder into a queue of events. Single-threaded: the scenario's engine
+// drives the io_context and reads the queue; every wait here has a deadline.
 #include "mqttspec/codec/codec.hpp"
 #include "mqttspec/conformance/verdict.hpp"
+#include "mqttspec/transport/stream.hpp"
 
 #include <asio.hpp>
 
@@ -23,6 +24,7 @@ struct incoming {
   std::string raw_hex;        // malformed: the bytes that did not decode
   std::string note;           // closed: why
   steady::time_point at;
+  bool tls_failure = false;  // closed by a TLS error (e.g. an alert): a setup problem, not the broker's MQTT
 };
 
 // The wire log of one scenario, shared by its connections.
@@ -45,18 +47,22 @@ class wire_logger {
 
 class client_connection : public std::enable_shared_from_this<client_connection> {
  public:
-  client_connection(asio::io_context& io, std::string name, codec::protocol_version v, wire_logger& log);
+  // tls: nullptr for plain TCP.
+  client_connection(asio::io_context& io, std::string name, codec::protocol_version v, wire_logger& log,
+                    asio::ssl::context* tls);
 
-  // Starts connecting; done() turns true when finished, then error() tells how it went.
-  void start_connect(const asio::ip::tcp::resolver::results_type& endpoints);
+  // Starts connecting (and the TLS handshake, whose certificate must name `host` when `verify`);
+  // connect_done() turns true when finished, then connect_error() tells how it went.
+  void start_connect(const asio::ip::tcp::resolver::results_type& endpoints, const std::string& host, bool verify);
   bool connect_done() const { return connect_done_; }
   const std::string& connect_error() const { return connect_error_; }
 
-  // Writes all bytes (blocking is fine: packets are small and the socket buffer is empty).
-  // A write error is logged and otherwise ignored: the broker may have closed on purpose.
-  void send(codec::bytes_view bytes);
+  // Writes all bytes, running the io_context until they are written or `deadline` passes (a
+  // broker that stops reading must not hang the runner). A write error is logged and otherwise
+  // ignored: the broker may have closed on purpose.
+  void send(codec::bytes_view bytes, steady::time_point deadline);
   void close();  // our side, abruptly; later events of this socket are ignored
-  bool is_open() const { return sock_.is_open() && !peer_closed_; }
+  bool is_open() const { return stream_.is_open() && !peer_closed_; }
 
   std::vector<incoming>& events() { return events_; }
   const std::vector<incoming>& events() const { return events_; }
@@ -67,7 +73,8 @@ class client_connection : public std::enable_shared_from_this<client_connection>
   void read();
   void on_bytes(std::size_t n);
 
-  asio::ip::tcp::socket sock_;
+  asio::io_context& io_;
+  transport::stream stream_;
   std::string name_;
   codec::protocol_version version_;
   wire_logger& log_;

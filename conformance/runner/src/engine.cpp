@@ -64,6 +64,11 @@ class scenario_run {
         if (e.what == incoming::kind::malformed)
           r.findings.push_back(name + ": broker sent a malformed packet: " + e.error.message());
 
+    // A TLS failure (say, the broker refused our certificate) is about the setup, not the broker's MQTT.
+    if (problem && !problem->harness)
+      for (auto& [name, c] : clients_history_)
+        for (const auto& e : c->events())
+          if (e.tls_failure) problem = step_problem{true, "a working TLS session on " + name, e.note};
     if (problem) {
       r.v = problem->harness ? verdict::error : verdict_for_failure(s_.lvl);
       r.expected = problem->expected;
@@ -123,6 +128,8 @@ class scenario_run {
     return std::nullopt;
   }
 
+  void send(client_connection& c, codec::bytes_view bytes) { c.send(bytes, steady::now() + o_.timeout); }
+
   client_connection* find(const std::string& name) {
     auto it = clients_.find(name);
     return it == clients_.end() ? nullptr : it->second.get();
@@ -130,16 +137,18 @@ class scenario_run {
 
   std::optional<step_problem> open(const std::string& name, std::chrono::milliseconds timeout) {
     if (auto* old = find(name)) old->close();
-    auto c = std::make_shared<client_connection>(io_, name, version_, log_);
+    auto c = std::make_shared<client_connection>(io_, name, version_, log_, o_.tls.get());
     clients_[name] = c;
     clients_history_.emplace_back(name, c);
-    c->start_connect(endpoints_);
+    c->start_connect(endpoints_, o_.broker.host, o_.tls_verify);
     if (!wait_until([&] { return c->connect_done(); }, steady::now() + timeout))
-      return step_problem{true, "TCP connection to " + o_.broker.display(), "no answer within " + std::to_string(timeout.count()) + " ms"};
+      return step_problem{true, connection_kind() + o_.broker.display(), "no answer within " + std::to_string(timeout.count()) + " ms"};
     if (!c->connect_error().empty())
-      return step_problem{true, "TCP connection to " + o_.broker.display(), c->connect_error()};
+      return step_problem{true, connection_kind() + o_.broker.display(), c->connect_error()};
     return std::nullopt;
   }
+
+  std::string connection_kind() const { return o_.tls ? "TLS connection to " : "TCP connection to "; }
 
   // The next unread event of a client, waiting until the deadline; nullptr when none came.
   incoming* next_event(client_connection& c, steady::time_point deadline) {
@@ -176,7 +185,7 @@ class scenario_run {
       case step_kind::send: {
         auto bytes = build_send(a, topics, props, version_);
         if (!bytes) return step_problem{true, "line " + std::to_string(st.line) + ": packet to send", bytes.error().message};
-        c->send(*bytes);
+        send(*c, *bytes);
         return std::nullopt;
       }
       case step_kind::expect: return do_expect(*c, a, props);
@@ -195,7 +204,7 @@ class scenario_run {
         auto bytes = build_send({{"type", "disconnect"}, {"reason", a.count("reason") ? a["reason"] : "0"}}, {}, props,
                                 version_);
         if (!bytes) return step_problem{true, "DISCONNECT", bytes.error().message};
-        c->send(*bytes);
+        send(*c, *bytes);
         c->close();
         log_.event(client, "closed by the tester after DISCONNECT");
         return std::nullopt;
@@ -215,7 +224,7 @@ class scenario_run {
     }
     auto bytes = build_connect(a, props, version_, vars_["prefix"] + client, o_.cred);
     if (!bytes) return step_problem{true, "CONNECT", bytes.error().message};
-    c->send(*bytes);
+    send(*c, *bytes);
     const std::string mode = a.count("expect") ? a["expect"] : "success";
     if (mode == "none") return std::nullopt;
     attributes want{{"type", "connack"}};
@@ -306,7 +315,7 @@ class scenario_run {
     if (auto p = do_connect(name, a, {})) return p;
     auto* c = find(name);
     if (auto p = body(*c)) return p;
-    c->send(*build_send({{"type", "disconnect"}}, {}, {}, version_));
+    send(*c, *build_send({{"type", "disconnect"}}, {}, {}, version_));
     c->close();
     return std::nullopt;
   }
@@ -316,7 +325,7 @@ class scenario_run {
       // QoS 1 so that the PUBACK says the broker has processed the clearing.
       auto bytes = build_send({{"type", "publish"}, {"topic", topic}, {"retain", "1"}, {"qos", "1"}, {"id", "1"}}, {}, {}, version_);
       if (!bytes) return step_problem{true, "clear retained", bytes.error().message};
-      c.send(*bytes);
+      send(c, *bytes);
       return do_expect(c, {{"type", "puback"}, {"id", "1"}}, {});
     });
   }

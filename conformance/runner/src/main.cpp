@@ -50,6 +50,13 @@ int main(int argc, char** argv) {
   run->add_option("--password", password, "password sent in every CONNECT");
   run->add_option("--profile", req.profile, "JSON profile: declared capabilities and known exclusions")
       ->check(CLI::ExistingFile);
+  run->add_flag("--tls", req.tls, "connect with TLS (implied by the other TLS options)");
+  run->add_option("--cafile", req.tls_options.ca.file, "PEM CAs that sign the broker's certificate; default: the system's")
+      ->check(CLI::ExistingFile);
+  run->add_option("--cert", req.tls_options.cert.file, "PEM client certificate, for brokers that require one")
+      ->check(CLI::ExistingFile);
+  run->add_option("--key", req.tls_options.key.file, "PEM private key of --cert")->check(CLI::ExistingFile);
+  run->add_flag("--insecure", req.tls_options.insecure, "accept any broker certificate and host name");
   run->add_flag("--strict", req.strict, "SHOULD failures (non-strict) count as failures");
   run->add_option("--report-dir", req.report_dir, "where reports are written");
   run->add_option("--scenarios", scenarios_dir, "scenario directory (holds v3.1.1/ and v5.0/)");
@@ -99,6 +106,8 @@ int main(int argc, char** argv) {
     }
     req.version = suite_version;
     req.cred = {username, password};
+    const auto& t = req.tls_options;
+    req.tls = req.tls || !t.ca.empty() || !t.cert.empty() || !t.key.empty() || t.insecure;
     req.paths = conf::default_paths(scenarios_dir);
     return conf::run_command(req, std::cout, std::cerr);
   }

@@ -57,6 +57,10 @@ std::string rerun_args(const run_request& req) {
   if (req.broker) s += "--target " + req.broker->display();
   if (req.cred.username) s += " --username '" + *req.cred.username + "'";
   if (req.cred.password) s += " --password ...";
+  if (req.tls) s += " --tls";
+  if (!req.tls_options.ca.file.empty()) s += " --cafile " + req.tls_options.ca.file;
+  if (!req.tls_options.cert.file.empty()) s += " --cert " + req.tls_options.cert.file + " --key " + req.tls_options.key.file;
+  if (req.tls_options.insecure) s += " --insecure";
   if (req.profile) s += " --profile " + req.profile->string();
   if (req.strict) s += " --strict";
   return s;
@@ -95,6 +99,7 @@ int run_command(const run_request& req, std::ostream& out, std::ostream& err) {
   summary.rerun_args = rerun_args(req);
   summary.started_at = utc_now();
 
+  auto tls_options = req.tls_options;
 #ifdef MQTTSPEC_HAVE_EMBEDDED_BROKER
   std::unique_ptr<broker::embedded_broker> embedded;
 #endif
@@ -103,7 +108,18 @@ int run_command(const run_request& req, std::ostream& out, std::ostream& err) {
     summary.target = req.broker->display();
   } else {
 #ifdef MQTTSPEC_HAVE_EMBEDDED_BROKER
-    embedded = std::make_unique<broker::embedded_broker>();
+    auto broker_options = broker::embedded_broker::default_options();
+    if (req.tls) {
+      const auto id = transport::make_self_signed("localhost");
+      auto server_ctx = transport::make_server_context({{"", id.cert_pem}, {"", id.key_pem}, {}});
+      if (!server_ctx) {
+        err << "mqttspec: embedded TLS listener: " << server_ctx.error() << "\n";
+        return 2;
+      }
+      broker_options.tls = *server_ctx;
+      if (tls_options.ca.empty()) tls_options.ca.pem = id.cert_pem;
+    }
+    embedded = std::make_unique<broker::embedded_broker>(broker_options);
     opts.broker = target{"127.0.0.1", std::to_string(embedded->port())};
     summary.target = "embedded reference broker (" + opts.broker.display() + ")";
 #else
@@ -111,6 +127,17 @@ int run_command(const run_request& req, std::ostream& out, std::ostream& err) {
            "(target mqttspec_broker_net was not built); pass --target host:port\n";
     return 2;
 #endif
+  }
+
+  if (req.tls) {
+    auto ctx = transport::make_client_context(tls_options);
+    if (!ctx) {
+      err << "mqttspec: " << ctx.error() << "\n";
+      return 2;
+    }
+    opts.tls = *ctx;
+    opts.tls_verify = !tls_options.insecure;
+    summary.target += " over TLS";
   }
 
   // Capabilities per version: 5.0 from a probe CONNACK, 3.1.1 from defaults; the profile overrides.

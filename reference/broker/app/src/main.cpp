@@ -1,5 +1,6 @@
 // mqttspec-broker: the reference MQTT 3.1, 3.1.1 and 5.0 broker.
 #include "mqttspec/broker/server.hpp"
+#include "mqttspec/transport/tls.hpp"
 #include "password_file.hpp"
 
 #include <CLI/CLI.hpp>
@@ -13,6 +14,7 @@ int main(int argc, char** argv) {
   std::string password_path, hash_user, level = "info";
   unsigned max_qos = 2;
   bool trace = false;
+  transport::tls_server_options tls;
 
   CLI::App app{"mqttspec-broker: reference MQTT 3.1.1 and 5.0 broker"};
   app.set_config("--config", "", "read options from a file (one `name = value` per line, names as the long flags)");
@@ -34,6 +36,9 @@ int main(int argc, char** argv) {
   app.add_option("--connect-timeout-ms", core.limits.connect_timeout, "close connections that send no CONNECT")
       ->capture_default_str();
   app.add_option("--max-connections", options.max_connections, "simultaneous connections")->capture_default_str();
+  app.add_option("--tls-cert", tls.cert.file, "PEM certificate chain: the listener speaks TLS only");
+  app.add_option("--tls-key", tls.key.file, "PEM private key of --tls-cert");
+  app.add_option("--tls-client-ca", tls.ca.file, "PEM CAs: clients must present a certificate one of them signed");
   app.add_option("--log-level", level, "error, warning, info, debug or trace")
       ->check(CLI::IsMember({"error", "warning", "info", "debug", "trace"}));
   app.add_flag("--trace,-v", trace, "log every packet in and out, decoded (like mosquitto -v)");
@@ -69,10 +74,20 @@ int main(int argc, char** argv) {
     };
   }
 
+  if (!tls.cert.empty() || !tls.key.empty() || !tls.ca.empty()) {
+    auto ctx = transport::make_server_context(tls);
+    if (!ctx) {
+      std::cerr << "mqttspec-broker: " << ctx.error() << '\n';
+      return 2;
+    }
+    options.tls = *ctx;
+  }
+
   try {
     asio::io_context io;
     broker::server server(io, options);
-    std::cout << "mqttspec-broker listening on " << options.bind << ":" << server.port() << std::endl;
+    std::cout << "mqttspec-broker listening on " << options.bind << ":" << server.port() << (options.tls ? " (TLS)" : "")
+              << std::endl;
     asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](std::error_code, int) { server.stop(); });
     io.run();

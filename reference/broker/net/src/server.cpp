@@ -8,8 +8,8 @@
 namespace mqttspec::broker {
 
 struct server::connection {
-  connection(asio::ip::tcp::socket s, connection_id i) : socket(std::move(s)), id(i) {}
-  asio::ip::tcp::socket socket;
+  connection(transport::stream s, connection_id i) : stream(std::move(s)), id(i) {}
+  transport::stream stream;
   connection_id id;
   std::array<char, 16 * 1024> buffer{};
   std::deque<codec::bytes> out;
@@ -59,22 +59,34 @@ void server::accept() {
       std::error_code ignored;
       socket.close(ignored);
     } else {
-      socket.set_option(asio::ip::tcp::no_delay(true));
-      auto c = std::make_shared<connection>(std::move(socket), core_.open(now()));
       std::error_code ignored;
-      auto remote = c->socket.remote_endpoint(ignored);
+      socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+      auto stream = options_.tls ? transport::stream(std::move(socket), *options_.tls) : transport::stream(std::move(socket));
+      auto c = std::make_shared<connection>(std::move(stream), core_.open(now()));
+      auto remote = c->stream.socket().remote_endpoint(ignored);
       c->peer = remote.address().to_string() + ":" + std::to_string(remote.port());
       connections_[c->id] = c;
       log(log_level::debug, "connection " + std::to_string(c->id) + " from " + c->peer);
-      read(c);
-      arm_timer();  // the CONNECT timeout starts now
+      handshake(c);
+      arm_timer();  // the CONNECT timeout starts now: it also bounds a TLS handshake that stalls
     }
     if (!stopping_) accept();
   });
 }
 
+void server::handshake(std::shared_ptr<connection> c) {
+  c->stream.async_handshake(asio::ssl::stream_base::server, [this, c](std::error_code ec) {
+    if (c->closing || !connections_.contains(c->id)) return;
+    if (!ec) return read(c);
+    log(log_level::debug, "connection " + std::to_string(c->id) + ": TLS handshake failed: " + ec.message());
+    c->stream.close();
+    core_.transport_closed(c->id, now());
+    apply();
+  });
+}
+
 void server::read(std::shared_ptr<connection> c) {
-  c->socket.async_read_some(asio::buffer(c->buffer), [this, c](std::error_code ec, std::size_t n) {
+  c->stream.async_read_some(asio::buffer(c->buffer), [this, c](std::error_code ec, std::size_t n) {
     if (c->closing || !connections_.contains(c->id)) return;
     if (ec) {
       log(log_level::debug, "connection " + std::to_string(c->id) + " closed: " + ec.message());
@@ -92,21 +104,16 @@ void server::read(std::shared_ptr<connection> c) {
 void server::write(std::shared_ptr<connection> c) {
   if (c->writing) return;
   if (c->out.empty()) {
-    if (c->closing) {
-      std::error_code ignored;
-      c->socket.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-      c->socket.close(ignored);
-    }
+    if (c->closing) c->stream.close();
     return;
   }
   c->writing = true;
-  asio::async_write(c->socket, asio::buffer(c->out.front()), [this, c](std::error_code ec, std::size_t) {
+  c->stream.async_write(asio::buffer(c->out.front()), [this, c](std::error_code ec, std::size_t) {
     c->writing = false;
     if (ec) {
       c->out.clear();
       c->backlog = 0;
-      std::error_code ignored;
-      c->socket.close(ignored);
+      c->stream.close();
       if (!c->closing) core_.transport_closed(c->id, now());
       apply();
       return;
@@ -137,8 +144,7 @@ void server::apply_actions(std::vector<action> actions) {
         // The buffer of a write in flight must live until its handler runs.
         while (c->out.size() > (c->writing ? 1u : 0u)) c->out.pop_back();
         c->backlog = c->out.empty() ? 0 : c->out.front().size();
-        std::error_code ignored;
-        c->socket.close(ignored);
+        c->stream.close();
         core_.transport_closed(c->id, now());  // queues more actions; this loop's copy is done
         continue;
       }

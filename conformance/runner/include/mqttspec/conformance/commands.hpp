@@ -2,6 +2,7 @@
 // The subcommands of `mqttspec` besides decode: run, list, coverage. Each returns the exit status:
 // 0 nothing failed, 1 failures, 2 usage or harness errors.
 #include "mqttspec/conformance/engine.hpp"
+#include "mqttspec/transport/tls.hpp"
 
 #include <filesystem>
 #include <iosfwd>
@@ -27,6 +28,10 @@ struct run_request {
   unsigned jobs = 2;
   unsigned timeout_ms = 2000;
   credentials cred;
+  // TLS to the broker. With no target, the embedded broker listens with TLS too, on a throwaway
+  // self-signed certificate that the runner trusts (unless a --cafile says otherwise).
+  bool tls = false;
+  transport::tls_client_options tls_options;
   std::optional<std::filesystem::path> profile;
   bool strict = false;
   bool quiet = false;  // no progress lines (tests)

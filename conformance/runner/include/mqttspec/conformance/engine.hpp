@@ -7,7 +7,12 @@
 #include "mqttspec/conformance/verdict.hpp"
 
 #include <chrono>
+#include <memory>
 #include <string>
+
+namespace asio::ssl {
+class context;
+}
 
 namespace mqttspec::conformance {
 
@@ -22,6 +27,10 @@ struct engine_options {
   std::chrono::milliseconds timeout{2000};  // default deadline of each expectation
   credentials cred;
   std::string run_token;  // unique per run; with the scenario's index it makes ${prefix}
+  // Set: every connection speaks TLS with this context (transport::make_client_context), and the
+  // broker's certificate must name broker.host unless tls_verify is false (--insecure).
+  std::shared_ptr<asio::ssl::context> tls;
+  bool tls_verify = true;
 };
 
 // ${prefix} for the index-th scenario of a run: short and alphanumeric, so client ids built from it

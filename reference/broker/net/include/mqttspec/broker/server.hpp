@@ -1,8 +1,9 @@
 #pragma once
-// The broker's network shell: TCP listener and connections on standalone Asio around one
+// The broker's network shell: TCP (or TLS) listener and connections on standalone Asio around one
 // sans-I/O broker core. It makes no protocol decision: it feeds bytes, closes and time to the core
 // and carries out the core's actions. Everything runs on the io_context's thread.
 #include "mqttspec/broker/broker.hpp"
+#include "mqttspec/transport/stream.hpp"
 
 #include <asio.hpp>
 
@@ -28,6 +29,8 @@ struct server_options {
   std::size_t max_write_backlog = 16 * 1024 * 1024;
   log_level level = log_level::info;
   std::ostream* log = nullptr;  // nullptr: no logging
+  // Set: the listener speaks TLS only (transport::make_server_context builds it from files).
+  std::shared_ptr<asio::ssl::context> tls;
   config core;
 };
 
@@ -47,7 +50,7 @@ class server {
   struct connection;
 
   void accept();
-  void start(std::shared_ptr<connection> c);
+  void handshake(std::shared_ptr<connection> c);  // TLS; on plain TCP straight to read
   void read(std::shared_ptr<connection> c);
   void write(std::shared_ptr<connection> c);
   void apply();  // carries out the core's actions and re-arms the timer

@@ -4,7 +4,8 @@
 # and <target>.options. Local check:
 #   CXX=clang++ CXXFLAGS="-fsanitize=address,fuzzer-no-link -g" LIB_FUZZING_ENGINE=-fsanitize=fuzzer \
 #   OUT=/tmp/out bash fuzz/oss-fuzz-build.sh
-# (`runner` needs the conformance runner's third-party libraries and is not built here.)
+# `runner` takes the runner's expectation matcher alone (header-only nlohmann-json from the
+# distribution: `apt-get install nlohmann-json3-dev` in the project's OSS-Fuzz Dockerfile).
 set -euo pipefail
 SRC_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 : "${CXX:?}" "${OUT:?}" "${LIB_FUZZING_ENGINE:?}"
@@ -51,4 +52,7 @@ build_target properties properties "$F/properties_target.cpp"
 build_target topic topic "$F/topic_target.cpp"
 build_target broker broker "$F/broker_target.cpp"
 build_target broker_structured broker "$F/broker_target.cpp" "$F/broker_structured.cpp"
+R=$SRC_ROOT/conformance/runner/src
+build_target runner runner -I"$SRC_ROOT/conformance/runner/include" "$F/runner_target.cpp" \
+  "$R/predicates.cpp" "$R/packet_builder.cpp" "$R/variables.cpp"
 echo "oss-fuzz-build: targets in $OUT"

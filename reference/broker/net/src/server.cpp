@@ -23,7 +23,7 @@ struct server::connection {
 };
 
 server::server(asio::io_context& io, server_options options)
-    : io_(io), options_(std::move(options)), core_(options_.core), acceptor_(io), timer_(io) {
+    : options_(std::move(options)), core_(options_.core), acceptor_(io), timer_(io) {
   const asio::ip::tcp::endpoint endpoint(asio::ip::make_address(options_.bind), options_.port);
   acceptor_.open(endpoint.protocol());
   acceptor_.set_option(asio::ip::tcp::acceptor::reuse_address(true));

@@ -60,7 +60,6 @@ class server {
   void log(log_level level, const std::string& text);
   void trace_bytes(connection& c, bool inbound, codec::bytes_view data);
 
-  asio::io_context& io_;
   server_options options_;
   broker core_;
   asio::ip::tcp::acceptor acceptor_;

@@ -24,7 +24,7 @@ broker::~broker() = default;
 
 connection_id broker::open(millis now) {
   const auto id = next_connection_++;
-  connections_.emplace(id, connection{id, session::server_session(config_.limits, now), {}});
+  connections_.emplace(id, connection{id, session::server_session(config_.limits, now), {}, {}});
   return id;
 }
 
@@ -134,14 +134,15 @@ void broker::handle(connection_id id, connection& c, const codec::owned_packet& 
       p.value);
 }
 
-void broker::violation(connection& c, reason_code code, std::string_view /*statement*/, millis now) {
+void broker::violation(connection& c, reason_code code, std::string_view statement, millis now) {
   ++stats_.protocol_violations;
+  c.violated = statement;
   if (codec::is_v5(c.machine.version())) {
     codec::disconnect d;
     d.code = code;
     return send(c, d, now);
   }
-  run(c.id, {session::close{std::nullopt, {}, "protocol violation"}}, now);
+  run(c.id, {session::close{std::nullopt, {}, "protocol violation"}}, now);  // counted above
 }
 
 void broker::refuse_connect(connection& c, reason_code code, millis now) {
@@ -269,7 +270,9 @@ void broker::on_closed(connection_id id, const session::close& why, millis now) 
   auto it = connections_.find(id);
   if (it == connections_.end()) return;
   const std::string client_id = it->second.client_id;
-  actions_.push_back(close_connection{id, why.why});
+  // The log line of the close names the rule that was broken, whoever detected it.
+  const std::string& statement = why.statement.empty() ? it->second.violated : why.statement;
+  actions_.push_back(close_connection{id, statement.empty() ? why.why : why.why + " [" + statement + "]"});
   connections_.erase(it);
   auto s = sessions_.find(client_id);
   if (s == sessions_.end() || s->second.connection != id) return;

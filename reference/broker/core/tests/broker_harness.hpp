@@ -19,6 +19,7 @@ class harness {
     codec::framer framer;
     std::vector<codec::owned_packet> inbox;
     bool closed = false;
+    std::string close_why;  // the broker's reason, with the statement it names
   };
 
   // Opens a connection for `name` and sends `c` (its version is the connection's).
@@ -92,6 +93,7 @@ class harness {
           }
         } else if (auto* c = std::get_if<close_connection>(&a); c && c->id == cl.id) {
           cl.closed = true;
+          cl.close_why = c->why;
         }
       }
     }

@@ -351,6 +351,7 @@ TEST(broker, qos_above_maximum_is_refused_with_0x9b) {
   codec::owned_packet k;
   EXPECT_EQ(h.take_one<codec::disconnect>("c", k).code, reason_code::qos_not_supported);
   EXPECT_TRUE(h.clients["c"].closed);
+  EXPECT_NE(h.clients["c"].close_why.find("[v5:MQTT-3.2.2-11]"), std::string::npos) << h.clients["c"].close_why;
 }
 
 TEST(broker, malformed_input_closes_only_that_client) {

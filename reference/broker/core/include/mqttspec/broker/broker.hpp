@@ -85,6 +85,7 @@ class broker {
     connection_id id;
     session::server_session machine;
     std::string client_id;  // set once CONNECT is accepted
+    std::string violated;   // the statement a broker-detected violation broke (for the close's log line)
   };
 
   void run(connection_id id, std::vector<session::event> events, millis now);

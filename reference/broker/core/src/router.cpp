@@ -43,7 +43,13 @@ void broker::on_publish(connection& c, session_state& s, const codec::owned_pack
 }
 
 void broker::route(const message& m, std::optional<std::string_view> publisher, millis now) {
-  for (const auto& d : subscriptions_.match(m.publish.topic, publisher)) {
+  // A shared subscription's message goes to a connected member when there is one (§4.8.2):
+  // queueing it for an offline member delays it for as long as that member stays away.
+  const auto online = [this](std::string_view client_id) {
+    auto it = sessions_.find(client_id);
+    return it != sessions_.end() && it->second.connection.has_value();
+  };
+  for (const auto& d : subscriptions_.match(m.publish.topic, publisher, online)) {
     auto it = sessions_.find(d.client_id);
     if (it == sessions_.end()) continue;
     outgoing item;

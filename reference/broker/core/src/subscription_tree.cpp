@@ -107,7 +107,25 @@ struct subscription_tree::impl {
     filters.prune(&n);
   }
 
-  void collect(node& n, std::optional<std::string_view> publisher, std::vector<delivery>& out) {
+  // The group's next member in round-robin order that is available, else simply the next one.
+  static const subscriber& pick(shared_group& g, const subscription_tree::availability& available) {
+    const std::size_t size = g.members.size();
+    std::size_t chosen = g.next;
+    if (available) {
+      for (std::size_t i = 0; i < size; ++i) {
+        const std::size_t k = (g.next + i) % size;
+        if (available(g.members[k].client->id)) {
+          chosen = k;
+          break;
+        }
+      }
+    }
+    g.next = (chosen + 1) % size;
+    return g.members[chosen];
+  }
+
+  void collect(node& n, std::optional<std::string_view> publisher, std::vector<delivery>& out,
+               const subscription_tree::availability& available) {
     for (const subscriber& s : n.value.subscribers) {
       const codec::subscription_options& o = s.sub->options;
       // v5:MQTT-3.8.3-3: with No Local this subscription does not match its own Client's messages.
@@ -128,8 +146,7 @@ struct subscription_tree::impl {
     }
     for (shared_group& g : n.value.groups) {
       // §4.8.2: each message matching a shared subscription goes to exactly one of its members.
-      const subscriber& m = g.members[g.next];
-      g.next = (g.next + 1) % g.members.size();
+      const subscriber& m = pick(g, available);
       const codec::subscription_options& o = m.sub->options;
       delivery d{m.client->id, o.max_qos, o.retain_as_published, true, m.sub->filter, {}};
       if (m.sub->identifier) d.subscription_ids.push_back(*m.sub->identifier);
@@ -229,7 +246,7 @@ std::size_t subscription_tree::remove_all(std::string_view client_id) {
 }
 
 void subscription_tree::match(std::string_view topic, std::optional<std::string_view> publisher,
-                              std::vector<delivery>& out) {
+                              std::vector<delivery>& out, const availability& available) {
   using namespace detail;
   impl& t = *impl_;
   out.clear();
@@ -250,10 +267,10 @@ void subscription_tree::match(std::string_view topic, std::optional<std::string_
     const bool wildcards = !(dollar && n == root);
     // '#' below this node matches the rest of the name, however many levels, or none.
     if (wildcards) {
-      if (node* hash = n->hash_child) t.collect(*hash, publisher, out);
+      if (node* hash = n->hash_child) t.collect(*hash, publisher, out, available);
     }
     if (levels.done()) {
-      t.collect(*n, publisher, out);
+      t.collect(*n, publisher, out, available);
       continue;
     }
     const std::string_view level = levels.next();
@@ -275,9 +292,10 @@ void subscription_tree::match(std::string_view topic, std::optional<std::string_
   }
 }
 
-std::vector<delivery> subscription_tree::match(std::string_view topic, std::optional<std::string_view> publisher) {
+std::vector<delivery> subscription_tree::match(std::string_view topic, std::optional<std::string_view> publisher,
+                                               const availability& available) {
   std::vector<delivery> out;
-  match(topic, publisher, out);
+  match(topic, publisher, out, available);
   return out;
 }
 

@@ -270,6 +270,28 @@ TEST(broker, shared_subscription_delivers_to_one_member) {
   EXPECT_EQ(h.take("m1").size() + h.take("m2").size(), 4u);
 }
 
+// §4.8.2: while one member of a shared subscription is offline (its session kept), the messages
+// go to the connected member instead of queueing half of them for the absent one.
+TEST(broker, shared_subscription_prefers_connected_members) {
+  harness h;
+  for (const char* n : {"m1", "m2"}) {
+    auto c = harness::connect_packet(n, v5, false);
+    c.props.session_expiry_interval = 600;
+    connect(h, n, c);
+    subscribe(h, n, "$share/g/jobs", qos::at_least_once);
+  }
+  h.drop("m2");
+  connect(h, "pub", harness::connect_packet("pub", v5));
+  for (int i = 0; i < 4; ++i) h.send("pub", make_publish("jobs", "j", qos::at_most_once));
+  EXPECT_EQ(h.take("m1").size(), 4u);
+  auto c = harness::connect_packet("m2", v5, false);
+  c.props.session_expiry_interval = 600;
+  h.connect("m2", c);
+  codec::owned_packet k;
+  EXPECT_TRUE(h.take_one<codec::connack>("m2", k).session_present);
+  EXPECT_TRUE(h.take("m2").empty());  // nothing was queued for it
+}
+
 TEST(broker, subscription_identifier_is_forwarded) {
   harness h;
   connect(h, "c", harness::connect_packet("c", v5));

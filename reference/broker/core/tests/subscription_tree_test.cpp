@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -234,6 +235,29 @@ TEST(subscription_tree, shared_subscription_delivers_to_one_member_round_robin) 
   const auto info = t.find("m1", "$share/g/sport/+");
   ASSERT_TRUE(info.has_value());
   EXPECT_TRUE(info->shared);
+}
+
+// The round-robin skips members that cannot take a message now, and falls back to plain order
+// when none can (the message is then queued for an offline member rather than lost).
+TEST(subscription_tree, shared_round_robin_prefers_available_members) {
+  subscription_tree t;
+  for (const char* m : {"m1", "m2", "m3"}) t.subscribe(m, "$share/g/t", opts(qos::at_least_once));
+  std::set<std::string> online{"m1", "m3"};
+  const auto available = [&](std::string_view id) { return online.contains(std::string(id)); };
+  const auto next = [&] {
+    const auto ds = t.match("t", std::nullopt, available);
+    EXPECT_EQ(ds.size(), 1u);
+    return ds.empty() ? std::string() : std::string(ds[0].client_id);
+  };
+  EXPECT_EQ(next(), "m1");
+  EXPECT_EQ(next(), "m3");  // m2 is offline
+  EXPECT_EQ(next(), "m1");
+  online = {"m2"};
+  EXPECT_EQ(next(), "m2");
+  EXPECT_EQ(next(), "m2");
+  online.clear();
+  EXPECT_EQ(next(), "m3");  // nobody available: the round-robin goes on as if all were
+  EXPECT_EQ(next(), "m1");
 }
 
 TEST(subscription_tree, shared_round_robin_survives_members_leaving_and_joining) {

@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string_view>
@@ -90,10 +91,14 @@ class subscription_tree {
   // non-shared deliveries one per Session, shared deliveries one per matching shared
   // subscription. `publisher` is the publishing Client's identifier, for No Local; nullopt when
   // the message has no publishing Client. Advances the round-robin of each matching shared
-  // subscription, hence not const. The client_id and shared_filter views in `out` stay valid
-  // until the next subscribe, unsubscribe or remove_all.
-  void match(std::string_view topic, std::optional<std::string_view> publisher, std::vector<delivery>& out);
-  std::vector<delivery> match(std::string_view topic, std::optional<std::string_view> publisher = std::nullopt);
+  // subscription, hence not const; the round-robin skips members that `available` says cannot
+  // take a message now (e.g. offline), unless no member can. The client_id and shared_filter
+  // views in `out` stay valid until the next subscribe, unsubscribe or remove_all.
+  using availability = std::function<bool(std::string_view client_id)>;
+  void match(std::string_view topic, std::optional<std::string_view> publisher, std::vector<delivery>& out,
+             const availability& available = {});
+  std::vector<delivery> match(std::string_view topic, std::optional<std::string_view> publisher = std::nullopt,
+                              const availability& available = {});
 
   std::optional<subscription_info> find(std::string_view client_id, std::string_view filter) const;
   // A Session's subscriptions in filter order (bytewise), e.g. to persist the Session. The views

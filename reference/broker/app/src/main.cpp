@@ -20,6 +20,8 @@ int main(int argc, char** argv) {
   app.set_config("--config", "", "read options from a file (one `name = value` per line, names as the long flags)");
   app.add_option("--port,-p", options.port, "TCP port; 0 picks a free one and prints it")->capture_default_str();
   app.add_option("--bind", options.bind, "address to listen on")->capture_default_str();
+  app.add_option("--ws-port", options.ws_port,
+                 "also listen here for MQTT over WebSocket (subprotocol mqtt; wss with --tls-cert); 0 picks a free one");
   app.add_option("--max-packet-size", core.limits.maximum_packet_size, "largest packet accepted, bytes")
       ->check(CLI::Range(std::size_t{16}, codec::max_packet_size));
   app.add_option("--receive-maximum", core.receive_maximum, "QoS 2 messages in flight per client (5.0)")
@@ -86,8 +88,9 @@ int main(int argc, char** argv) {
   try {
     asio::io_context io;
     broker::server server(io, options);
-    std::cout << "mqttspec-broker listening on " << options.bind << ":" << server.port() << (options.tls ? " (TLS)" : "")
-              << std::endl;
+    std::cout << "mqttspec-broker listening on " << options.bind << ":" << server.port() << (options.tls ? " (TLS)" : "");
+    if (options.ws_port) std::cout << ", " << (options.tls ? "wss" : "ws") << "://" << options.bind << ":" << server.ws_port();
+    std::cout << std::endl;
     asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](std::error_code, int) { server.stop(); });
     io.run();

@@ -1,5 +1,8 @@
 #include "mqttspec/broker/server.hpp"
 
+#include "mqttspec/transport/websocket/endpoint.hpp"
+#include "mqttspec/transport/websocket/handshake_io.hpp"
+
 #include <array>
 #include <deque>
 #include <future>
@@ -17,21 +20,35 @@ struct server::connection {
   bool writing = false;
   bool closing = false;  // the core closed it: shut down once `out` is written
   std::string peer;
+  // WebSocket connections: upgrade pending until the handshake is done, then the endpoint that
+  // unwraps the peer's frames and wraps the core's bytes.
+  bool websocket = false;
+  std::optional<transport::websocket::endpoint> ws;
   // Wire trace only: a framer of its own and the version seen in the CONNECT.
   codec::framer trace_framer;
   codec::protocol_version version = codec::protocol_version::v5;
 };
 
 server::server(asio::io_context& io, server_options options)
-    : options_(std::move(options)), core_(options_.core), acceptor_(io), timer_(io) {
-  const asio::ip::tcp::endpoint endpoint(asio::ip::make_address(options_.bind), options_.port);
-  acceptor_.open(endpoint.protocol());
-  acceptor_.set_option(asio::ip::tcp::acceptor::reuse_address(true));
-  acceptor_.bind(endpoint);
-  acceptor_.listen();
+    : options_(std::move(options)), core_(options_.core), acceptor_(io), ws_acceptor_(io), timer_(io) {
+  listen(acceptor_, options_.port);
   port_ = acceptor_.local_endpoint().port();
   log(log_level::info, "listening on " + options_.bind + ":" + std::to_string(port_));
-  accept();
+  accept(acceptor_, false);
+  if (options_.ws_port) {
+    listen(ws_acceptor_, *options_.ws_port);
+    ws_port_ = ws_acceptor_.local_endpoint().port();
+    log(log_level::info, "listening on " + options_.bind + ":" + std::to_string(ws_port_) + " (MQTT over WebSocket)");
+    accept(ws_acceptor_, true);
+  }
+}
+
+void server::listen(asio::ip::tcp::acceptor& a, std::uint16_t port) {
+  const asio::ip::tcp::endpoint endpoint(asio::ip::make_address(options_.bind), port);
+  a.open(endpoint.protocol());
+  a.set_option(asio::ip::tcp::acceptor::reuse_address(true));
+  a.bind(endpoint);
+  a.listen();
 }
 
 server::~server() = default;
@@ -47,11 +64,11 @@ void server::log(log_level level, const std::string& text) {
   *options_.log << "[" << now() << "ms] " << names[static_cast<int>(level)] << ": " << text << std::endl;
 }
 
-void server::accept() {
-  acceptor_.async_accept([this](std::error_code ec, asio::ip::tcp::socket socket) {
+void server::accept(asio::ip::tcp::acceptor& a, bool websocket) {
+  a.async_accept([this, &a, websocket](std::error_code ec, asio::ip::tcp::socket socket) {
     if (ec) {
       if (ec != asio::error::operation_aborted) log(log_level::warning, "accept: " + ec.message());
-      if (!stopping_ && acceptor_.is_open()) accept();
+      if (!stopping_ && a.is_open()) accept(a, websocket);
       return;
     }
     if (connections_.size() >= options_.max_connections) {
@@ -65,22 +82,44 @@ void server::accept() {
       auto c = std::make_shared<connection>(std::move(stream), core_.open(now()));
       auto remote = c->stream.socket().remote_endpoint(ignored);
       c->peer = remote.address().to_string() + ":" + std::to_string(remote.port());
+      c->websocket = websocket;
       connections_[c->id] = c;
-      log(log_level::debug, "connection " + std::to_string(c->id) + " from " + c->peer);
+      log(log_level::debug, "connection " + std::to_string(c->id) + " from " + c->peer + (websocket ? " (WebSocket)" : ""));
       handshake(c);
-      arm_timer();  // the CONNECT timeout starts now: it also bounds a TLS handshake that stalls
+      // The CONNECT timeout starts now: it also bounds TLS and WebSocket handshakes that stall.
+      arm_timer();
     }
-    if (!stopping_) accept();
+    if (!stopping_) accept(a, websocket);
   });
 }
 
 void server::handshake(std::shared_ptr<connection> c) {
   c->stream.async_handshake(asio::ssl::stream_base::server, [this, c](std::error_code ec) {
     if (c->closing || !connections_.contains(c->id)) return;
-    if (!ec) return read(c);
+    if (!ec) return c->websocket ? ws_handshake(c) : read(c);
     log(log_level::debug, "connection " + std::to_string(c->id) + ": TLS handshake failed: " + ec.message());
     c->stream.close();
     core_.transport_closed(c->id, now());
+    apply();
+  });
+}
+
+void server::ws_handshake(std::shared_ptr<connection> c) {
+  namespace ws = transport::websocket;
+  ws::async_accept(c->stream, [this, c](ws::handshake_result<ws::accepted> r) {
+    if (c->closing || !connections_.contains(c->id)) return;
+    if (!r) {
+      // The HTTP rejection (400, 426) is written already; the peer gets no MQTT session.
+      log(log_level::debug, "connection " + std::to_string(c->id) + ": WebSocket handshake refused: " + r.error().message());
+      c->stream.close();
+      core_.transport_closed(c->id, now());
+      apply();
+      return;
+    }
+    log(log_level::debug, "connection " + std::to_string(c->id) + ": WebSocket " + r->request.path + ", subprotocol " + r->protocol);
+    c->ws.emplace(ws::endpoint_options{ws::role::server, {}, nullptr});
+    if (!r->leftover.empty()) received(c, r->leftover);
+    if (!c->ws->is_closed()) read(c);
     apply();
   });
 }
@@ -92,13 +131,40 @@ void server::read(std::shared_ptr<connection> c) {
       log(log_level::debug, "connection " + std::to_string(c->id) + " closed: " + ec.message());
       core_.transport_closed(c->id, now());
     } else {
-      const codec::bytes_view data(c->buffer.data(), n);
-      if (options_.level >= log_level::trace) trace_bytes(*c, true, data);
-      core_.receive(c->id, data, now());
-      read(c);
+      received(c, codec::bytes_view(c->buffer.data(), n));
+      // A WebSocket that ended (close frame, text frame, protocol error) is read no further.
+      if (!c->ws || !c->ws->is_closed()) read(c);
     }
     apply();
   });
+}
+
+void server::received(std::shared_ptr<connection> c, codec::bytes_view data) {
+  auto to_core = [&](codec::bytes_view mqtt) {
+    if (options_.level >= log_level::trace) trace_bytes(*c, true, mqtt);
+    core_.receive(c->id, mqtt, now());
+  };
+  if (!c->ws) return to_core(data);
+  namespace ws = transport::websocket;
+  for (auto& e : c->ws->receive(data)) {
+    if (auto* d = std::get_if<ws::data>(&e)) {
+      to_core(d->bytes);
+    } else if (auto* t = std::get_if<ws::transmit>(&e)) {
+      queue(*c, std::move(t->bytes));
+      write(c);
+    } else {
+      // Close frame, or a frame MQTT or RFC 6455 does not allow (a text frame: MQTT-6.0.0-1): our
+      // close frame is queued; the core learns that the transport is gone and closes it.
+      log(log_level::debug, "connection " + std::to_string(c->id) + ": " + std::get<ws::closed>(e).describe());
+      core_.transport_closed(c->id, now());
+    }
+  }
+}
+
+void server::queue(connection& c, codec::bytes data) {
+  if (data.empty()) return;
+  c.backlog += data.size();
+  c.out.push_back(std::move(data));
 }
 
 void server::write(std::shared_ptr<connection> c) {
@@ -137,8 +203,12 @@ void server::apply_actions(std::vector<action> actions) {
       if (it == connections_.end()) continue;
       auto c = it->second;
       if (options_.level >= log_level::trace) trace_bytes(*c, false, t->data);
-      c->backlog += t->data.size();
-      c->out.push_back(std::move(t->data));
+      if (c->ws) {
+        if (c->ws->close_sent()) continue;  // nothing may follow our close frame
+        queue(*c, c->ws->wrap(t->data));
+      } else {
+        queue(*c, std::move(t->data));
+      }
       if (c->backlog > options_.max_write_backlog) {
         log(log_level::warning, "connection " + std::to_string(c->id) + " does not read: dropped");
         // The buffer of a write in flight must live until its handler runs.
@@ -156,6 +226,7 @@ void server::apply_actions(std::vector<action> actions) {
       auto c = it->second;
       connections_.erase(it);
       c->closing = true;
+      if (c->ws) queue(*c, c->ws->close(1000));  // empty when a close frame went already
       write(c);  // flushes what is queued (e.g. a DISCONNECT), then shuts down
     }
   }
@@ -206,6 +277,7 @@ void server::stop() {
   stopping_ = true;
   std::error_code ignored;
   acceptor_.close(ignored);
+  ws_acceptor_.close(ignored);
   core_.shutdown(now());
   apply();
   timer_.cancel();
@@ -220,6 +292,7 @@ server_options embedded_broker::default_options() {
 embedded_broker::embedded_broker(server_options options) {
   server_ = std::make_unique<server>(io_, std::move(options));
   port_ = server_->port();
+  ws_port_ = server_->ws_port();
   thread_ = std::thread([this] { io_.run(); });
 }
 

@@ -1,7 +1,9 @@
 #pragma once
-// The broker's network shell: TCP (or TLS) listener and connections on standalone Asio around one
-// sans-I/O broker core. It makes no protocol decision: it feeds bytes, closes and time to the core
-// and carries out the core's actions. Everything runs on the io_context's thread.
+// The broker's network shell: TCP (or TLS) listeners, one plain MQTT and optionally one MQTT over
+// WebSocket, and connections on standalone Asio around one sans-I/O broker core. It makes no
+// protocol decision: it feeds bytes, closes and time to the core and carries out the core's
+// actions; on a WebSocket connection transport::websocket::endpoint unwraps and wraps the bytes.
+// Everything runs on the io_context's thread.
 #include "mqttspec/broker/broker.hpp"
 #include "mqttspec/transport/stream.hpp"
 
@@ -12,6 +14,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <ostream>
 #include <string>
 
@@ -29,8 +32,12 @@ struct server_options {
   std::size_t max_write_backlog = 16 * 1024 * 1024;
   log_level level = log_level::info;
   std::ostream* log = nullptr;  // nullptr: no logging
-  // Set: the listener speaks TLS only (transport::make_server_context builds it from files).
+  // Set: the listeners speak TLS only (transport::make_server_context builds it from files); the
+  // WebSocket listener is then wss.
   std::shared_ptr<asio::ssl::context> tls;
+  // Set: a second listener on this port (0: any free one, see server::ws_port) speaks MQTT over
+  // WebSocket (MQTT section 6): subprotocol "mqtt", MQTT in binary frames, any request path.
+  std::optional<std::uint16_t> ws_port;
   config core;
 };
 
@@ -42,6 +49,7 @@ class server {
   server& operator=(const server&) = delete;
 
   std::uint16_t port() const noexcept { return port_; }
+  std::uint16_t ws_port() const noexcept { return ws_port_; }  // 0 without a WebSocket listener
   // Stops accepting, says goodbye to every client (5.0: DISCONNECT 0x8B) and closes them.
   void stop();
   const broker& core() const noexcept { return core_; }
@@ -49,9 +57,13 @@ class server {
  private:
   struct connection;
 
-  void accept();
-  void handshake(std::shared_ptr<connection> c);  // TLS; on plain TCP straight to read
+  void listen(asio::ip::tcp::acceptor& a, std::uint16_t port);
+  void accept(asio::ip::tcp::acceptor& a, bool websocket);
+  void handshake(std::shared_ptr<connection> c);     // TLS; on plain TCP straight on
+  void ws_handshake(std::shared_ptr<connection> c);  // the HTTP upgrade of a WebSocket connection
   void read(std::shared_ptr<connection> c);
+  void received(std::shared_ptr<connection> c, codec::bytes_view data);  // raw bytes from the peer
+  void queue(connection& c, codec::bytes data);                           // raw bytes to the peer
   void write(std::shared_ptr<connection> c);
   void apply();  // carries out the core's actions and re-arms the timer
   void apply_actions(std::vector<action> actions);
@@ -63,10 +75,12 @@ class server {
   server_options options_;
   broker core_;
   asio::ip::tcp::acceptor acceptor_;
+  asio::ip::tcp::acceptor ws_acceptor_;
   asio::steady_timer timer_;
   std::map<connection_id, std::shared_ptr<connection>> connections_;
   std::chrono::steady_clock::time_point epoch_ = std::chrono::steady_clock::now();
   std::uint16_t port_ = 0;
+  std::uint16_t ws_port_ = 0;
   bool stopping_ = false;
 };
 
@@ -79,12 +93,14 @@ class embedded_broker {
   embedded_broker& operator=(const embedded_broker&) = delete;
 
   std::uint16_t port() const noexcept { return port_; }
+  std::uint16_t ws_port() const noexcept { return ws_port_; }  // 0 unless options.ws_port was set
   static server_options default_options();  // 127.0.0.1, port 0, no log
 
  private:
   asio::io_context io_;
   std::unique_ptr<server> server_;
   std::uint16_t port_ = 0;
+  std::uint16_t ws_port_ = 0;
   std::thread thread_;
 };
 

@@ -1,5 +1,7 @@
 #include "mqttspec/conformance/capabilities.hpp"
 
+#include "mqttspec/conformance/variables.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include <fstream>
@@ -17,6 +19,7 @@ capability_set from_connack(const codec::properties& p) {
   if (p.subscription_identifier_available.value_or(1)) c.tags.insert("subscription-identifiers");
   if (p.shared_subscription_available.value_or(1)) c.tags.insert("shared-subscriptions");
   if (p.topic_alias_maximum.value_or(0) > 0) c.tags.insert("topic-alias");
+  if (p.maximum_packet_size) c.tags.insert("maximum-packet-size");  // a limit on what clients send
   c.values["maximum-qos"] = std::to_string(max_qos);
   c.values["receive-maximum"] = std::to_string(p.receive_maximum.value_or(65535));
   c.values["topic-alias-maximum"] = std::to_string(p.topic_alias_maximum.value_or(0));
@@ -66,10 +69,42 @@ void apply(const profile& p, capability_set& caps) {
   if (!p.capabilities.empty()) caps.source += " + profile " + p.name;
 }
 
+namespace {
+
+// "receive-maximum<=2": a comparison of a capability value (the scenario needs a broker with a
+// small limit, say). Returns why it is not met (empty when it is); nullopt when `t` compares nothing.
+std::optional<std::string> unmet_comparison(std::string_view t, const capability_set& caps) {
+  const auto at = t.find_first_of("<>=");
+  if (at == std::string_view::npos) return std::nullopt;
+  const auto name = t.substr(0, at);
+  const auto op = t.substr(at, t.size() > at + 1 && t[at + 1] == '=' ? 2 : 1);
+  const auto want = parse_number(t.substr(at + op.size()), 0xFFFFFFFFul);
+  const auto it = caps.values.find(name);
+  const auto have = it == caps.values.end() ? std::nullopt : parse_number(it->second, 0xFFFFFFFFul);
+  if (!want) return std::string(t) + " (not a number)";
+  if (!have) return std::string(t) + " (" + std::string(name) + " unknown)";
+  const bool met = op == "<"    ? *have < *want
+                   : op == "<=" ? *have <= *want
+                   : op == ">"  ? *have > *want
+                   : op == ">=" ? *have >= *want
+                   : op == "="  && *have == *want;
+  return met ? std::string() : std::string(t) + " (it is " + it->second + ")";
+}
+
+}  // namespace
+
 std::vector<std::string> missing_capabilities(const scenario& s, const capability_set& caps) {
   std::vector<std::string> out;
-  for (const auto& t : s.requires_caps)
-    if (!caps.tags.count(t)) out.push_back(t);
+  for (const auto& t : s.requires_caps) {
+    if (auto why = unmet_comparison(t, caps)) {
+      if (!why->empty()) out.push_back(*why);
+      continue;
+    }
+    // "!tag": the scenario is about a broker without it (e.g. how it refuses what it lacks).
+    const bool negated = t.starts_with('!');
+    const std::string_view tag = negated ? std::string_view(t).substr(1) : std::string_view(t);
+    if (caps.tags.contains(tag) == negated) out.push_back(negated ? t + " (it has " + std::string(tag) + ")" : t);
+  }
   return out;
 }
 

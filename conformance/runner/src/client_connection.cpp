@@ -1,8 +1,40 @@
 #include "client_connection.hpp"
 
 #include "mqttspec/conformance/packet_json.hpp"
+#include "mqttspec/conformance/variables.hpp"
+#include "mqttspec/transport/websocket/handshake_io.hpp"
+
+#include <map>
 
 namespace mqttspec::conformance {
+
+namespace ws = transport::websocket;
+
+codec::basic_result<ws_framing, std::string> ws_framing_of(const attributes& a) {
+  ws_framing f;
+  if (auto it = a.find("ws-opcode"); it != a.end()) {
+    static const std::map<std::string, std::uint8_t, std::less<>> names{
+        {"continuation", 0x0}, {"text", 0x1}, {"binary", 0x2}, {"close", 0x8}, {"ping", 0x9}, {"pong", 0xA}};
+    if (auto n = names.find(it->second); n != names.end()) f.op = n->second;
+    else if (auto v = parse_number(it->second, 15)) f.op = static_cast<std::uint8_t>(*v);
+    else return "ws-opcode=\"" + it->second + "\": want text, binary, continuation, ping, pong, close or 0..15";
+  }
+  for (auto [name, field] : {std::pair{"ws-split", &f.split}, std::pair{"ws-fragment", &f.fragment}}) {
+    if (auto it = a.find(name); it != a.end()) {
+      auto v = parse_number(it->second, 268435460);
+      if (!v || *v == 0) return std::string(name) + "=\"" + it->second + "\": want a byte count above 0";
+      *field = static_cast<std::size_t>(*v);
+    }
+  }
+  if (auto it = a.find("ws-hold"); it != a.end()) {
+    auto v = parse_bool(it->second);
+    if (!v) return "ws-hold=\"" + it->second + "\": not a boolean";
+    f.hold = *v;
+  }
+  if (int(f.op != 0x2) + int(f.split > 0) + int(f.fragment > 0) + int(f.hold) > 1)
+    return std::string("give at most one of ws-opcode, ws-split, ws-fragment, ws-hold");
+  return f;
+}
 
 wire_entry wire_logger::entry(const std::string& client, std::string direction) {
   wire_entry e;
@@ -52,11 +84,11 @@ client_connection::client_connection(asio::io_context& io, std::string name, cod
       version_(v),
       log_(log) {}
 
-void client_connection::start_connect(const asio::ip::tcp::resolver::results_type& endpoints, const std::string& host,
+void client_connection::start_connect(const asio::ip::tcp::resolver::results_type& endpoints, const target& t,
                                       bool verify) {
-  stream_.expect_server(host, verify);
+  stream_.expect_server(t.host, verify);
   asio::async_connect(stream_.socket(), endpoints,
-                      [self = shared_from_this()](const std::error_code& ec, const asio::ip::tcp::endpoint&) {
+                      [self = shared_from_this(), t](const std::error_code& ec, const asio::ip::tcp::endpoint&) {
                         if (ec) {
                           self->connect_done_ = true;
                           self->connect_error_ = ec.message();
@@ -65,41 +97,93 @@ void client_connection::start_connect(const asio::ip::tcp::resolver::results_typ
                         std::error_code ignored;
                         self->stream_.socket().set_option(asio::ip::tcp::no_delay(true), ignored);
                         self->log_.event(self->name_, "TCP connected");
-                        self->stream_.async_handshake(asio::ssl::stream_base::client, [self](const std::error_code& hec) {
-                          self->connect_done_ = true;
+                        self->stream_.async_handshake(asio::ssl::stream_base::client, [self, t](const std::error_code& hec) {
                           if (hec) {
+                            self->connect_done_ = true;
                             self->connect_error_ = "TLS handshake: " + hec.message();
                             return;
                           }
                           if (self->stream_.is_tls()) self->log_.event(self->name_, "TLS handshake done");
+                          if (t.ws_path) return self->start_ws_handshake(t);
+                          self->connect_done_ = true;
                           self->read();
                         });
                       });
+}
+
+void client_connection::start_ws_handshake(const target& t) {
+  std::array<std::uint8_t, 16> nonce{};
+  for (auto& b : nonce) b = static_cast<std::uint8_t>(random_());
+  ws::client_request req;
+  // The Host header carries the port, and an IPv6 literal in brackets (RFC 7230 5.4).
+  req.host = (t.host.find(':') != std::string::npos ? "[" + t.host + "]" : t.host) + ":" + t.port;
+  req.path = *t.ws_path;
+  req.key = ws::make_key(nonce);
+  ws::async_connect(stream_, req, [self = shared_from_this(), path = req.path](ws::handshake_result<ws::connected> r) {
+    self->connect_done_ = true;
+    if (!r) {
+      self->connect_error_ = "WebSocket handshake: " + r.error().message();
+      return;
+    }
+    self->subprotocol_ = r->response.protocol;
+    self->log_.event(self->name_, "WebSocket " + path + " open, subprotocol " +
+                                      (self->subprotocol_ ? "\"" + *self->subprotocol_ + "\"" : "(none)"));
+    self->ws_.emplace(ws::endpoint_options{ws::role::client, {}, [self = self.get()] {
+                                             return static_cast<std::uint32_t>(self->random_());
+                                           }});
+    // Bytes after the 101 head are the broker's first frames.
+    if (!r->leftover.empty()) return self->on_raw(r->leftover);
+    self->read();
+  });
+}
+
+void client_connection::on_closed(std::string why, bool tls_failure, std::string finding) {
+  peer_closed_ = true;
+  log_.event(name_, why);
+  incoming closed{incoming::kind::closed, {}, {}, {}, std::move(why), steady::now()};
+  closed.tls_failure = tls_failure;
+  closed.finding = std::move(finding);
+  events_.push_back(std::move(closed));
 }
 
 void client_connection::read() {
   stream_.async_read_some(asio::buffer(buf_), [self = shared_from_this()](const std::error_code& ec, std::size_t n) {
     if (self->closed_by_us_) return;
     if (ec) {
-      self->peer_closed_ = true;
       // A TCP close without TLS close_notify is how brokers close on purpose: a plain close.
       const bool plain_close = ec == asio::error::eof || ec == asio::ssl::error::stream_truncated;
       const bool tls_failure = ec.category() == asio::error::get_ssl_category();
-      const std::string why = plain_close   ? "closed by broker"
-                              : tls_failure ? "TLS failure: " + ec.message()
-                                            : "connection lost: " + ec.message();
-      self->log_.event(self->name_, why);
-      incoming closed{incoming::kind::closed, {}, {}, {}, why, steady::now()};
-      closed.tls_failure = tls_failure;
-      self->events_.push_back(std::move(closed));
-      return;
+      return self->on_closed(plain_close   ? "closed by broker"
+                             : tls_failure ? "TLS failure: " + ec.message()
+                                           : "connection lost: " + ec.message(),
+                             tls_failure);
     }
-    self->on_bytes(n);
+    self->on_raw(codec::bytes_view(self->buf_.data(), n));
   });
 }
 
-void client_connection::on_bytes(std::size_t n) {
-  framer_.feed(codec::bytes_view(buf_.data(), n));
+void client_connection::on_raw(codec::bytes_view raw) {
+  if (!ws_) {
+    if (on_mqtt_bytes(raw)) read();
+    return;
+  }
+  for (auto& e : ws_->receive(raw)) {
+    if (auto* d = std::get_if<ws::data>(&e)) {
+      if (!on_mqtt_bytes(d->bytes)) return;
+    } else if (auto* t = std::get_if<ws::transmit>(&e)) {
+      write_raw(std::move(t->bytes));
+    } else {
+      // The broker's close frame, or a frame it must not send (a text frame: MQTT-6.0.0-1).
+      const auto& c = std::get<ws::closed>(e);
+      if (!c.error) return on_closed("closed by broker (" + c.describe() + ")", false);
+      return on_closed("closed by the tester: " + c.describe(), false, "broker broke WebSocket framing: " + c.error.message());
+    }
+  }
+  read();
+}
+
+bool client_connection::on_mqtt_bytes(codec::bytes_view data) {
+  framer_.feed(data);
   for (;;) {
     auto f = framer_.next();
     if (!f) {
@@ -108,7 +192,7 @@ void client_connection::on_bytes(std::size_t n) {
       log_.malformed(name_, "", f.error());
       events_.push_back({incoming::kind::malformed, {}, f.error(), "", "", steady::now()});
       close();
-      return;
+      return false;
     }
     auto storage = std::make_shared<const codec::bytes>(f->bytes);
     auto d = codec::decode(*storage, version_);
@@ -121,24 +205,68 @@ void client_connection::on_bytes(std::size_t n) {
     log_.received(name_, *d);
     events_.push_back({incoming::kind::packet, {storage, std::move(*d)}, {}, "", "", steady::now()});
   }
-  read();
+  return true;
 }
 
-void client_connection::send(codec::bytes_view bytes, steady::time_point deadline) {
+std::uint64_t client_connection::write_raw(codec::bytes data) {
+  out_.push_back(std::make_shared<codec::bytes>(std::move(data)));
+  pump();
+  return ++queued_;
+}
+
+void client_connection::pump() {
+  if (writing_ || out_.empty()) return;
+  writing_ = true;
+  // The buffer lives in the handler: a write still in flight at a deadline must not dangle.
+  auto item = out_.front();
+  stream_.async_write(asio::buffer(*item), [self = shared_from_this(), item](const std::error_code& ec, std::size_t) {
+    self->writing_ = false;
+    if (!self->out_.empty()) self->out_.pop_front();
+    ++self->written_;
+    if (ec && !self->closed_by_us_ && !self->peer_closed_) self->log_.event(self->name_, "write failed: " + ec.message());
+    self->pump();
+  });
+}
+
+void client_connection::send(codec::bytes_view bytes, steady::time_point deadline, const ws_framing& framing) {
   log_.sent(name_, bytes);
-  if (!stream_.is_open()) {
-    log_.event(name_, "not sent: connection closed");
+  if (!stream_.is_open() || (ws_ && ws_->is_closed())) {
+    log_.event(name_, ws_ && ws_->is_closed() ? "not sent: WebSocket closed" : "not sent: connection closed");
     return;
   }
-  // The buffer lives in the handler: a write still in flight at the deadline must not dangle.
-  auto data = std::make_shared<codec::bytes>(bytes.begin(), bytes.end());
-  auto done = std::make_shared<bool>(false);
-  stream_.async_write(asio::buffer(*data), [self = shared_from_this(), data, done](const std::error_code& ec, std::size_t) {
-    *done = true;
-    if (ec && !self->closed_by_us_) self->log_.event(self->name_, "write failed: " + ec.message());
-  });
-  while (!*done && steady::now() < deadline) io_.run_one_until(deadline);
-  if (!*done) log_.event(name_, "write not finished by the deadline: the broker does not read");
+  codec::bytes wire;
+  if (!ws_) {
+    wire.assign(bytes);
+  } else {
+    const codec::bytes payload = std::exchange(held_, {}) + codec::bytes(bytes);
+    const codec::bytes_view p(payload);
+    if (framing.hold) {
+      held_ = payload;
+      log_.event(name_, "held: goes out in the next send's frame");
+      return;
+    }
+    if (framing.split && framing.split < p.size()) {
+      wire = ws_->wrap(p.substr(0, framing.split)) + ws_->wrap(p.substr(framing.split));
+      log_.event(name_, "sent as two binary frames of " + std::to_string(framing.split) + " and " +
+                            std::to_string(p.size() - framing.split) + " bytes");
+    } else if (framing.fragment && framing.fragment < p.size()) {
+      wire = ws_->frame(ws::opcode::binary, p.substr(0, framing.fragment), false) +
+             ws_->frame(ws::opcode::continuation, p.substr(framing.fragment), true);
+      log_.event(name_, "sent as one binary message in two frames (binary " + std::to_string(framing.fragment) +
+                            " bytes, continuation " + std::to_string(p.size() - framing.fragment) + ")");
+    } else {
+      wire = ws_->frame(framing.op, p, true);
+      static constexpr const char* names[16] = {"continuation", "text", "binary", "reserved", "reserved", "reserved",
+                                                "reserved",     "reserved", "close", "ping", "pong", "reserved",
+                                                "reserved",     "reserved", "reserved", "reserved"};
+      if (framing.op != 0x2)
+        log_.event(name_, std::string("sent in a ") + names[framing.op & 0x0F] + " frame (opcode " + std::to_string(framing.op) + ")");
+      else if (p.size() != bytes.size()) log_.event(name_, "sent in one binary frame of " + std::to_string(p.size()) + " bytes with the held ones");
+    }
+  }
+  const auto ticket = write_raw(std::move(wire));
+  while (written_ < ticket && steady::now() < deadline) io_.run_one_until(deadline);
+  if (written_ < ticket) log_.event(name_, "write not finished by the deadline: the broker does not read");
 }
 
 void client_connection::close() {

@@ -1,15 +1,22 @@
 #pragma once
-// One raw MQTT client connection of a scenario: a TCP or TLS stream whose incoming bytes go through
-// the codec's framer and decoder into a queue of events. Single-threaded: the scenario's engine
-// drives the io_context and reads the queue; every wait here has a deadline.
+// One raw MQTT client connection of a scenario: a TCP or TLS stream, optionally carrying MQTT over
+// WebSocket, whose incoming bytes go through the codec's framer and decoder into a queue of
+// events. Single-threaded: the scenario's engine drives the io_context and reads the queue; every
+// wait here has a deadline.
 #include "mqttspec/codec/codec.hpp"
+#include "mqttspec/conformance/engine.hpp"
+#include "mqttspec/conformance/scenario.hpp"
 #include "mqttspec/conformance/verdict.hpp"
 #include "mqttspec/transport/stream.hpp"
+#include "mqttspec/transport/websocket/endpoint.hpp"
 
 #include <asio.hpp>
 
 #include <chrono>
+#include <deque>
 #include <memory>
+#include <optional>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -25,6 +32,9 @@ struct incoming {
   std::string note;           // closed: why
   steady::time_point at;
   bool tls_failure = false;  // closed by a TLS error (e.g. an alert): a setup problem, not the broker's MQTT
+  // closed: a violation that made us close (the broker sent a text frame: MQTT-6.0.0-1), reported
+  // as a finding even when a step expected the close.
+  std::string finding{};
 };
 
 // The wire log of one scenario, shared by its connections.
@@ -45,22 +55,39 @@ class wire_logger {
   std::vector<wire_entry> entries_;
 };
 
+// How a <send> step puts its bytes into WebSocket frames (its ws-* attributes). The default is
+// one binary frame per send.
+struct ws_framing {
+  std::uint8_t op = 0x2;     // ws-opcode: text, binary, continuation, ping, pong, close or 0..15
+  std::size_t split = 0;     // ws-split=N: two binary messages, the first holding N bytes
+  std::size_t fragment = 0;  // ws-fragment=N: one binary message in two frames (N bytes, then a continuation)
+  bool hold = false;         // ws-hold: not sent yet; the next send puts these bytes in front, in the same frame
+  bool plain() const { return op == 0x2 && !split && !fragment && !hold; }
+};
+// The ws-* attributes of a step; error text for a bad value.
+codec::basic_result<ws_framing, std::string> ws_framing_of(const attributes& a);
+
 class client_connection : public std::enable_shared_from_this<client_connection> {
  public:
   // tls: nullptr for plain TCP.
   client_connection(asio::io_context& io, std::string name, codec::protocol_version v, wire_logger& log,
                     asio::ssl::context* tls);
 
-  // Starts connecting (and the TLS handshake, whose certificate must name `host` when `verify`);
-  // connect_done() turns true when finished, then connect_error() tells how it went.
-  void start_connect(const asio::ip::tcp::resolver::results_type& endpoints, const std::string& host, bool verify);
+  // Starts connecting: TCP, the TLS handshake (whose certificate must name t.host when `verify`),
+  // and for a WebSocket target the HTTP upgrade offering "mqtt". connect_done() turns true when
+  // finished, then connect_error() tells how it went.
+  void start_connect(const asio::ip::tcp::resolver::results_type& endpoints, const target& t, bool verify);
   bool connect_done() const { return connect_done_; }
   const std::string& connect_error() const { return connect_error_; }
 
-  // Writes all bytes, running the io_context until they are written or `deadline` passes (a
-  // broker that stops reading must not hang the runner). A write error is logged and otherwise
-  // ignored: the broker may have closed on purpose.
-  void send(codec::bytes_view bytes, steady::time_point deadline);
+  bool is_websocket() const { return ws_.has_value(); }
+  // The subprotocol the broker's handshake response selected (nullopt: none).
+  const std::optional<std::string>& subprotocol() const { return subprotocol_; }
+
+  // Writes all bytes (over WebSocket: in the frames `framing` says), running the io_context until
+  // they are written or `deadline` passes (a broker that stops reading must not hang the runner).
+  // A write error is logged and otherwise ignored: the broker may have closed on purpose.
+  void send(codec::bytes_view bytes, steady::time_point deadline, const ws_framing& framing = {});
   void close();  // our side, abruptly; later events of this socket are ignored
   bool is_open() const { return stream_.is_open() && !peer_closed_; }
 
@@ -71,10 +98,23 @@ class client_connection : public std::enable_shared_from_this<client_connection>
 
  private:
   void read();
-  void on_bytes(std::size_t n);
+  void on_raw(codec::bytes_view raw);
+  bool on_mqtt_bytes(codec::bytes_view data);  // false: the stream is unusable, stop reading
+  void on_closed(std::string why, bool tls_failure, std::string finding = {});
+  void start_ws_handshake(const target& t);
+  // Writes are queued so that a pong never interleaves with a send; returns the item's ticket.
+  std::uint64_t write_raw(codec::bytes data);
+  void pump();
 
   asio::io_context& io_;
   transport::stream stream_;
+  std::optional<transport::websocket::endpoint> ws_;
+  std::optional<std::string> subprotocol_;
+  codec::bytes held_;  // ws-hold: bytes waiting for the next send's frame
+  std::mt19937 random_{std::random_device{}()};  // WebSocket key and masks
+  std::deque<std::shared_ptr<codec::bytes>> out_;
+  std::uint64_t queued_ = 0, written_ = 0;
+  bool writing_ = false;
   std::string name_;
   codec::protocol_version version_;
   wire_logger& log_;

@@ -63,6 +63,8 @@ class scenario_run {
       for (const auto& e : c->events())
         if (e.what == incoming::kind::malformed)
           r.findings.push_back(name + ": broker sent a malformed packet: " + e.error.message());
+        else if (!e.finding.empty())
+          r.findings.push_back(name + ": " + e.finding);
 
     // A TLS failure (say, the broker refused our certificate) is about the setup, not the broker's MQTT.
     if (problem && !problem->harness)
@@ -140,7 +142,7 @@ class scenario_run {
     auto c = std::make_shared<client_connection>(io_, name, version_, log_, o_.tls.get());
     clients_[name] = c;
     clients_history_.emplace_back(name, c);
-    c->start_connect(endpoints_, o_.broker.host, o_.tls_verify);
+    c->start_connect(endpoints_, o_.broker, o_.tls_verify);
     if (!wait_until([&] { return c->connect_done(); }, steady::now() + timeout))
       return step_problem{true, connection_kind() + o_.broker.display(), "no answer within " + std::to_string(timeout.count()) + " ms"};
     if (!c->connect_error().empty())
@@ -148,7 +150,10 @@ class scenario_run {
     return std::nullopt;
   }
 
-  std::string connection_kind() const { return o_.tls ? "TLS connection to " : "TCP connection to "; }
+  std::string connection_kind() const {
+    if (o_.broker.ws_path) return "WebSocket connection to ";
+    return o_.tls ? "TLS connection to " : "TCP connection to ";
+  }
 
   // The next unread event of a client, waiting until the deadline; nullptr when none came.
   incoming* next_event(client_connection& c, steady::time_point deadline) {
@@ -180,12 +185,24 @@ class scenario_run {
       return step_problem{true, "line " + std::to_string(st.line) + ": client " + client, "was never opened"};
 
     switch (st.kind) {
-      case step_kind::open: return open(client, timeout_of(a));
+      case step_kind::open: {
+        if (auto p = open(client, timeout_of(a))) return p;
+        auto want = a.find("ws-subprotocol");
+        if (want == a.end()) return std::nullopt;
+        const auto& got = find(client)->subprotocol();
+        if (!find(client)->is_websocket()) return step_problem{true, "ws-subprotocol", "needs a WebSocket connection"};
+        if (got == want->second) return std::nullopt;
+        return step_problem{false, "the handshake response selects subprotocol \"" + want->second + "\"",
+                            got ? "\"" + *got + "\"" : "no Sec-WebSocket-Protocol header"};
+      }
       case step_kind::connect: return do_connect(client, a, props);
       case step_kind::send: {
         auto bytes = build_send(a, topics, props, version_);
         if (!bytes) return step_problem{true, "line " + std::to_string(st.line) + ": packet to send", bytes.error().message};
-        send(*c, *bytes);
+        auto framing = ws_framing_of(a);  // the ws-* attributes: how the bytes go into WebSocket frames
+        if (framing && !framing->plain() && !c->is_websocket()) framing = std::string("needs a WebSocket connection");
+        if (!framing) return step_problem{true, "line " + std::to_string(st.line) + ": ws-* attributes", framing.error()};
+        c->send(*bytes, steady::now() + o_.timeout, *framing);
         return std::nullopt;
       }
       case step_kind::expect: return do_expect(*c, a, props);
@@ -240,7 +257,7 @@ class scenario_run {
     auto* e = next_event(c, steady::now() + ms);
     if (!e) return step_problem{false, expected, "nothing within " + std::to_string(ms.count()) + " ms"};
     if (e->what != incoming::kind::packet) return step_problem{false, expected, describe(*e)};
-    if (auto why = match(e->pkt.value, a, props, version_))
+    if (auto why = match(e->pkt, a, props, version_))
       return step_problem{false, expected, describe(*e) + " (" + *why + ")"};
     if (auto cap = a.find("capture-id"); cap != a.end()) {
       std::visit([&](const auto& x) {
@@ -260,6 +277,7 @@ class scenario_run {
     if (reasons) expected += std::string(require_reason ? " after" : ", optionally after") +
                              " DISCONNECT/CONNACK with reason " + a.at("reasons");
     if (a.count("min-ms")) expected += ", not before " + a.at("min-ms") + " ms";
+    if (a.count("max-size")) expected += ", that packet at most " + a.at("max-size") + " bytes";
     bool reason_seen = false;
     for (;;) {
       auto* e = next_event(c, start + ms);
@@ -272,6 +290,8 @@ class scenario_run {
         if (require_reason && !reason_seen) return step_problem{false, expected, "closed without a reason code"};
         return std::nullopt;
       }
+      // Nothing follows the DISCONNECT or refusing CONNACK but the close (v5:MQTT-3.14.4-1, v5:MQTT-3.2.2-7).
+      if (reason_seen) return step_problem{false, expected, describe(*e) + " after the reason code, before the close"};
       const auto type = codec::type_of(e->pkt.value);
       const auto code = wire_reason(e->pkt.value, version_);
       const bool refusal = type == codec::packet_type::disconnect ||
@@ -283,6 +303,7 @@ class scenario_run {
         for (const auto& r : *reasons) ok = ok || parse_number(r, 255) == code;
         if (!ok) return step_problem{false, expected, describe(*e)};
       }
+      if (auto why = check_size(e->pkt, a)) return step_problem{false, expected, describe(*e) + " (" + *why + ")"};
       reason_seen = true;
     }
   }
@@ -374,7 +395,9 @@ scenario_result run_scenario(const scenario& s, const engine_options& o, const c
     r.v = verdict::unsupported;
     std::string list;
     for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
-    r.message = "the broker lacks: " + list + " (" + caps.source + ")";
+    r.message = missing == std::vector<std::string>{"websocket"}
+                    ? "needs MQTT over WebSocket: run with --ws or a ws:// target"
+                    : "the broker lacks: " + list + " (" + caps.source + ")";
     return r;
   }
   scenario_run run(s, o, caps, index);

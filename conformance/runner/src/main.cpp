@@ -41,7 +41,8 @@ int main(int argc, char** argv) {
   auto* run = app.add_subcommand("run", "Play the scenarios against a broker and write reports");
   run->add_option("selectors", req.selectors,
                   "scenario ids or globs, statement ids (MQTT-3.1.0-1, v5:MQTT-3.1.0-1) or section prefixes (3.8)");
-  run->add_option("--target", target_text, "broker host:port; default: start the embedded reference broker");
+  run->add_option("--target", target_text,
+                  "broker host:port, or ws://host:port/path (wss:// with TLS); default: start the embedded reference broker");
   run->add_option("--version", suite_version, "3.1.1, 5.0 or all")->check(CLI::IsMember({"3.1.1", "5", "5.0", "all"}));
   run->add_option("--exclude", req.excludes, "selectors to leave out (repeatable)");
   run->add_option("--jobs,-j", req.jobs, "scenarios run in parallel")->check(CLI::Range(1u, 64u));
@@ -50,7 +51,9 @@ int main(int argc, char** argv) {
   run->add_option("--password", password, "password sent in every CONNECT");
   run->add_option("--profile", req.profile, "JSON profile: declared capabilities and known exclusions")
       ->check(CLI::ExistingFile);
-  run->add_flag("--tls", req.tls, "connect with TLS (implied by the other TLS options)");
+  run->add_flag("--tls", req.tls, "connect with TLS (implied by the other TLS options and by wss://)");
+  run->add_flag("--ws", req.websocket,
+                "MQTT over WebSocket (implied by a ws:// or wss:// target); no target: the embedded broker's WebSocket listener");
   run->add_option("--cafile", req.tls_options.ca.file, "PEM CAs that sign the broker's certificate; default: the system's")
       ->check(CLI::ExistingFile);
   run->add_option("--cert", req.tls_options.cert.file, "PEM client certificate, for brokers that require one")
@@ -100,9 +103,11 @@ int main(int argc, char** argv) {
     if (!target_text.empty()) {
       req.broker = conf::parse_target(target_text);
       if (!req.broker) {
-        std::cerr << "mqttspec: --target wants host:port, not " << target_text << "\n";
+        std::cerr << "mqttspec: --target wants host:port or ws://host:port/path, not " << target_text << "\n";
         return 2;
       }
+      req.websocket = req.websocket || req.broker->ws_path.has_value();
+      req.tls = req.tls || req.broker->secure;
     }
     req.version = suite_version;
     req.cred = {username, password};

@@ -30,21 +30,26 @@ bool flag(const attributes& a, std::string_view key, bool fallback) {
   return parse_bool(it->second).value_or(fallback);
 }
 
-// Text payload or payload-hex; the result owns the bytes.
-std::optional<bytes> payload_of(const attributes& a, std::string_view text_key, std::string_view hex_key,
-                                std::string& err) {
-  if (auto h = a.find(hex_key); h != a.end()) {
-    auto b = from_hex(h->second);
-    if (!b) err = std::string(hex_key) + " is not hex";
-    return b;
-  }
-  return bytes(get(a, text_key));
-}
-
 // Properties owned alongside the packet: the attribute maps stay alive in the caller.
 std::optional<std::string> apply_properties(properties& p, const std::vector<attributes>& props) {
   for (const auto& pa : props) {
     if (auto e = set_property(p, get(pa, "name"), get(pa, "value"))) return e;
+  }
+  return std::nullopt;
+}
+
+// CONNECT properties; a name "will.NAME" is the Will Property NAME (e.g. will.user_property).
+std::optional<std::string> apply_connect_properties(connect& c, const std::vector<attributes>& props) {
+  static constexpr std::string_view will_prefix = "will.";
+  for (const auto& pa : props) {
+    auto name = get(pa, "name");
+    properties* target = &c.props;
+    if (name.starts_with(will_prefix)) {
+      if (!c.will) return "property " + std::string(name) + " without a will-topic";
+      target = &c.will->props;
+      name.remove_prefix(will_prefix.size());
+    }
+    if (auto e = set_property(*target, name, get(pa, "value"))) return e;
   }
   return std::nullopt;
 }
@@ -56,6 +61,23 @@ build_result encoded(const packet& p, protocol_version v) {
 }
 
 }  // namespace
+
+build_result payload_of(const attributes& a) {
+  if (auto h = a.find("payload-hex"); h != a.end()) {
+    auto b = from_hex(h->second);
+    if (!b) return build_error{"payload-hex is not hex"};
+    return std::move(*b);
+  }
+  std::string err;
+  const auto times = number<std::size_t>(a, "payload-repeat", max_remaining_length, err).value_or(1);
+  const auto text = get(a, "payload");
+  if (!err.empty()) return build_error{err};
+  if (times * text.size() > max_remaining_length) return build_error{"payload-repeat: payload larger than any packet"};
+  bytes out;
+  out.reserve(times * text.size());
+  for (std::size_t i = 0; i < times; ++i) out += text;
+  return out;
+}
 
 std::string property_name(property_id id) {
   const auto* info = find_property(static_cast<std::uint8_t>(id));
@@ -131,8 +153,8 @@ build_result build_send(const attributes& a, const std::vector<attributes>& topi
     p.dup = flag(a, "dup", false);
     p.packet_id = id;
     p.props = pr;
-    auto payload = payload_of(a, "payload", "payload-hex", err);
-    if (!err.empty()) return build_error{err};
+    auto payload = payload_of(a);
+    if (!payload) return payload.error();
     p.payload = *payload;
     return encoded(p, v);
   }
@@ -186,8 +208,6 @@ build_result build_connect(const attributes& a, const std::vector<attributes>& p
   c.clean_start = flag(a, "clean", true);
   c.keep_alive = number<std::uint16_t>(a, "keep-alive", 65535, err).value_or(60);
   c.client_id = a.count("client-id") ? get(a, "client-id") : std::string_view(client_id);
-  if (auto e = apply_properties(c.props, props)) return build_error{*e};
-  if (auto se = number<std::uint32_t>(a, "session-expiry", 0xFFFFFFFF, err)) c.props.session_expiry_interval = *se;
   std::optional<bytes> will_payload;
   if (a.count("will-topic")) {
     will_message w;
@@ -198,6 +218,8 @@ build_result build_connect(const attributes& a, const std::vector<attributes>& p
     w.payload = *will_payload;
     c.will = w;
   }
+  if (auto e = apply_connect_properties(c, props)) return build_error{*e};
+  if (auto se = number<std::uint32_t>(a, "session-expiry", 0xFFFFFFFF, err)) c.props.session_expiry_interval = *se;
   if (!err.empty()) return build_error{err};
   const bool anonymous = flag(a, "no-credentials", false);
   if (a.count("username")) c.user_name = get(a, "username");

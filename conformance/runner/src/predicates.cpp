@@ -4,6 +4,7 @@
 #include "mqttspec/conformance/variables.hpp"
 
 #include <algorithm>
+#include <map>
 #include <sstream>
 
 namespace mqttspec::conformance {
@@ -60,6 +61,32 @@ std::optional<std::string> check_number(std::string_view name, unsigned actual, 
   return std::nullopt;
 }
 
+// id-not="${a} ${b}": the value differs from every listed one (say, identifiers captured earlier).
+std::optional<std::string> check_number_not(std::string_view name, unsigned actual, const attributes& a) {
+  auto it = a.find(name);
+  if (it == a.end()) return std::nullopt;
+  auto avoid = alternatives(it->second, 0xFFFFFFFFul);
+  if (!avoid) return std::string(name) + ": bad value \"" + it->second + "\"";
+  if (contains(*avoid, actual))
+    return std::string(name) + ": got " + std::to_string(actual) + ", expected none of " + it->second;
+  return std::nullopt;
+}
+
+// A payload for a message: short ones verbatim, long ones by size and start.
+std::string describe_payload(std::string_view p) {
+  if (p.size() <= 64) return "\"" + std::string(p) + "\"";
+  return std::to_string(p.size()) + " bytes \"" + std::string(p.substr(0, 32)) + "...\"";
+}
+
+std::optional<std::string> check_payload(std::string_view actual, const attributes& a) {
+  if (!a.count("payload") && !a.count("payload-hex")) return std::nullopt;
+  auto want = payload_of(a);
+  if (!want) return "bad expected payload: " + want.error().message;
+  if (*want == actual) return std::nullopt;
+  if (a.count("payload-hex")) return "payload " + to_hex(actual) + ", expected " + a.at("payload-hex");
+  return "payload " + describe_payload(actual) + ", expected " + describe_payload(*want);
+}
+
 std::optional<std::string> check_codes(const std::vector<reason_code>& codes, const attributes& a) {
   auto it = a.find("codes");
   if (it == a.end()) return std::nullopt;
@@ -75,27 +102,44 @@ std::optional<std::string> check_codes(const std::vector<reason_code>& codes, co
   return "codes [" + join(got, " ") + "], expected [" + it->second + "]";
 }
 
+bool same_value(const std::string& got, const std::string& want) {
+  auto a = parse_number(got, 0xFFFFFFFFul), b = parse_number(want, 0xFFFFFFFFul);
+  return a && b ? *a == *b : got == want;
+}
+
+// User Properties keep their order end to end (v5:MQTT-3.3.2-18, v5:MQTT-3.1.3-10), so the value
+// checks of user_property match the received ones in sequence (others may come between). Other
+// properties match anywhere: e.g. Subscription Identifiers come in any order (v5:MQTT-3.3.4-4).
+bool ordered(std::string_view name) { return name == "user_property"; }
+
 std::optional<std::string> check_properties(const packet& p, const std::vector<attributes>& checks) {
   const auto* pr = properties_of(p);
-  const auto values = pr ? property_values(*pr) : std::multimap<std::string, std::string>{};
+  std::map<std::string, std::vector<std::string>> values;
+  if (pr)
+    for (auto& [name, value] : property_values(*pr)) values[name].push_back(value);
+  std::map<std::string, std::size_t> next;  // ordered names: where the next value check starts
   for (const auto& c : checks) {
     const std::string name = c.at("name");
-    const auto [lo, hi] = values.equal_range(name);
-    const bool present = lo != hi;
+    const auto& got = values[name];
     if (auto want = c.find("present"); want != c.end()) {
       const bool want_present = parse_bool(want->second).value_or(true);
-      if (want_present != present)
-        return "property " + name + (present ? " present (" + lo->second + ")" : " absent") + ", expected " +
+      if (want_present == got.empty())
+        return "property " + name + (got.empty() ? " absent" : " present (" + got.front() + ")") + ", expected " +
                (want_present ? "present" : "absent");
     }
     if (auto want = c.find("value"); want != c.end()) {
-      if (!present) return "property " + name + " absent, expected " + want->second;
-      bool any = false;
-      for (auto i = lo; i != hi; ++i) {
-        auto a = parse_number(i->second, 0xFFFFFFFFul), b = parse_number(want->second, 0xFFFFFFFFul);
-        any = any || (a && b ? *a == *b : i->second == want->second);
+      if (got.empty()) return "property " + name + " absent, expected " + want->second;
+      const std::size_t from = ordered(name) ? next[name] : 0;
+      auto hit = std::find_if(got.begin() + static_cast<std::ptrdiff_t>(std::min(from, got.size())), got.end(),
+                              [&](const std::string& g) { return same_value(g, want->second); });
+      if (hit != got.end()) {
+        next[name] = static_cast<std::size_t>(hit - got.begin()) + 1;
+        continue;
       }
-      if (!any) return "property " + name + "=" + lo->second + ", expected " + want->second;
+      std::string all;
+      for (const auto& g : got) all += (all.empty() ? "" : ", ") + g;
+      return "property " + name + " [" + all + "], expected " + want->second +
+             (from > 0 ? " after the values matched before (order matters)" : "");
     }
   }
   return std::nullopt;
@@ -171,18 +215,14 @@ std::optional<std::string> match(const packet& p, const attributes& a, const std
           if (!problem) problem = check_bool("dup", x.dup, a);
           if (!problem && a.count("topic") && a.at("topic") != x.topic)
             problem = "topic \"" + std::string(x.topic) + "\", expected \"" + a.at("topic") + "\"";
-          if (!problem && a.count("payload") && a.at("payload") != x.payload)
-            problem = "payload \"" + std::string(x.payload) + "\", expected \"" + a.at("payload") + "\"";
-          if (!problem && a.count("payload-hex")) {
-            auto want = from_hex(a.at("payload-hex"));
-            if (!want || *want != x.payload) problem = "payload " + to_hex(x.payload) + ", expected " + a.at("payload-hex");
-          }
+          if (!problem) problem = check_payload(x.payload, a);
         }
         if constexpr (std::is_same_v<T, connack>) {
           if (!problem) problem = check_bool("session-present", x.session_present, a);
         }
         if constexpr (requires { x.packet_id; }) {
           if (!problem && a.count("id")) problem = check_number("id", x.packet_id, a);
+          if (!problem) problem = check_number_not("id-not", x.packet_id, a);
         }
         if constexpr (requires { x.codes; }) {
           if (!problem) problem = check_codes(x.codes, a);
@@ -191,6 +231,23 @@ std::optional<std::string> match(const packet& p, const attributes& a, const std
       p);
   if (problem) return problem;
   return check_properties(p, props);
+}
+
+std::optional<std::string> check_size(const owned_packet& p, const attributes& a) {
+  auto it = a.find("max-size");
+  if (it == a.end()) return std::nullopt;
+  auto limit = parse_number(it->second, max_packet_size);
+  if (!limit) return "max-size: bad value \"" + it->second + "\"";
+  if (!p.storage) return std::string("max-size: the packet's bytes are unknown");
+  if (p.storage->size() > *limit)
+    return "the packet is " + std::to_string(p.storage->size()) + " bytes, expected at most " + it->second;
+  return std::nullopt;
+}
+
+std::optional<std::string> match(const owned_packet& p, const attributes& a, const std::vector<attributes>& props,
+                                 protocol_version v) {
+  if (auto why = match(p.value, a, props, v)) return why;
+  return check_size(p, a);
 }
 
 std::string describe_expectation(const attributes& a, const std::vector<attributes>& props) {

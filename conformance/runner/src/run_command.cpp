@@ -18,7 +18,36 @@
 
 namespace mqttspec::conformance {
 
+std::string target::display() const {
+  if (!ws_path) return host + ":" + port;
+  const auto h = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+  return (secure ? "wss://" : "ws://") + h + ":" + port + *ws_path;
+}
+
+namespace {
+
+// "ws://host:port/path" and "wss://...": the authority as for host:port, then the path.
+std::optional<target> parse_ws_url(std::string_view text) {
+  const bool secure = text.starts_with("wss://");
+  text.remove_prefix(secure ? 6 : 5);
+  const auto slash = text.find('/');
+  const std::string authority(text.substr(0, slash));
+  const std::string path = slash == std::string_view::npos ? "/" : std::string(text.substr(slash));
+  if (authority.empty() || authority.find('@') != std::string::npos) return std::nullopt;
+  // Without a port, the scheme's own: 80 for ws, 443 for wss.
+  const bool has_port = authority.front() == '[' ? authority.find("]:") != std::string::npos
+                                                 : authority.find(':') != std::string::npos;
+  auto t = parse_target(has_port ? authority : authority + (secure ? ":443" : ":80"));
+  if (!t || path.find_first_of(" \r\n#") != std::string::npos) return std::nullopt;
+  t->ws_path = path;
+  t->secure = secure;
+  return t;
+}
+
+}  // namespace
+
 std::optional<target> parse_target(const std::string& text) {
+  if (text.starts_with("ws://") || text.starts_with("wss://")) return parse_ws_url(text);
   target t;
   std::string host = text, port = "1883";
   if (!text.empty() && text[0] == '[') {
@@ -55,6 +84,7 @@ std::string utc_now() {
 std::string rerun_args(const run_request& req) {
   std::string s;
   if (req.broker) s += "--target " + req.broker->display();
+  else if (req.websocket) s += "--ws";
   if (req.cred.username) s += " --username '" + *req.cred.username + "'";
   if (req.cred.password) s += " --password ...";
   if (req.tls) s += " --tls";
@@ -105,10 +135,13 @@ int run_command(const run_request& req, std::ostream& out, std::ostream& err) {
 #endif
   if (req.broker) {
     opts.broker = *req.broker;
-    summary.target = req.broker->display();
+    if (req.websocket && !opts.broker.ws_path) opts.broker.ws_path = "/mqtt";
+    opts.broker.secure = opts.broker.ws_path && req.tls;
+    summary.target = opts.broker.display();
   } else {
 #ifdef MQTTSPEC_HAVE_EMBEDDED_BROKER
     auto broker_options = broker::embedded_broker::default_options();
+    if (req.websocket) broker_options.ws_port = 0;
     if (req.tls) {
       const auto id = transport::make_self_signed("localhost");
       auto server_ctx = transport::make_server_context({{"", id.cert_pem}, {"", id.key_pem}, {}});
@@ -121,6 +154,11 @@ int run_command(const run_request& req, std::ostream& out, std::ostream& err) {
     }
     embedded = std::make_unique<broker::embedded_broker>(broker_options);
     opts.broker = target{"127.0.0.1", std::to_string(embedded->port())};
+    if (req.websocket) {
+      opts.broker.port = std::to_string(embedded->ws_port());
+      opts.broker.ws_path = "/mqtt";
+      opts.broker.secure = req.tls;
+    }
     summary.target = "embedded reference broker (" + opts.broker.display() + ")";
 #else
     err << "mqttspec: no --target given and this build has no embedded reference broker "
@@ -156,6 +194,8 @@ int run_command(const run_request& req, std::ostream& out, std::ostream& err) {
     } else {
       caps = default_v311();
     }
+    // Section 6 scenarios need the run to go over WebSocket (requires="websocket").
+    if (opts.broker.ws_path) caps.tags.insert("websocket");
     apply(prof, caps);
     summary.capabilities[v] = std::move(caps);
   }

@@ -29,20 +29,20 @@ struct step_rule {
 // The one table of step elements and their attributes.
 const std::vector<step_rule>& step_rules() {
   static const std::vector<step_rule> rules{
-      {"open", step_kind::open, {"client"}, {"timeout-ms"}},
+      {"open", step_kind::open, {"client"}, {"timeout-ms", "ws-subprotocol"}},
       {"connect", step_kind::connect, {"client"},
        {"client-id", "clean", "keep-alive", "username", "password", "no-credentials", "will-topic", "will-payload",
         "will-qos", "will-retain", "session-expiry", "expect", "session-present", "reason", "timeout-ms"},
        false, true},
       {"send", step_kind::send, {"client"},
        {"type", "hex", "first-byte", "body-hex", "length", "topic", "topic-hex", "qos", "retain", "dup", "id",
-        "payload", "payload-hex", "reason", "filter"},
+        "payload", "payload-hex", "payload-repeat", "reason", "filter", "ws-opcode", "ws-split", "ws-fragment", "ws-hold"},
        true, true},
       {"expect", step_kind::expect, {"client", "type"},
-       {"reason", "qos", "retain", "dup", "topic", "payload", "payload-hex", "id", "session-present", "codes",
-        "capture-id", "timeout-ms"},
+       {"reason", "qos", "retain", "dup", "topic", "payload", "payload-hex", "payload-repeat", "id", "id-not",
+        "session-present", "codes", "capture-id", "max-size", "timeout-ms"},
        false, true},
-      {"expect-close", step_kind::expect_close, {"client"}, {"reasons", "timeout-ms", "min-ms", "require-reason"}},
+      {"expect-close", step_kind::expect_close, {"client"}, {"reasons", "timeout-ms", "min-ms", "require-reason", "max-size"}},
       {"expect-nothing", step_kind::expect_nothing, {"client", "ms"}, {}},
       {"drop", step_kind::drop, {"client"}, {}},
       {"disconnect", step_kind::disconnect, {"client"}, {"reason"}, false, true},
@@ -61,9 +61,10 @@ const std::set<std::string_view> packet_types{"connect", "publish", "puback", "p
 const std::map<std::string_view, unsigned long> numeric_attrs{
     {"qos", 2}, {"id", 65535}, {"keep-alive", 65535}, {"will-qos", 2}, {"session-expiry", 0xFFFFFFFF},
     {"timeout-ms", 600000}, {"ms", 600000}, {"min-ms", 600000}, {"first-byte", 255}, {"length", 268435455},
-    {"reason", 255}};
+    {"reason", 255}, {"payload-repeat", 268435455}, {"max-size", 268435460},
+    {"ws-split", 268435460}, {"ws-fragment", 268435460}};
 const std::set<std::string_view> bool_attrs{"clean", "retain", "dup", "will-retain", "session-present",
-                                            "require-reason", "no-credentials", "no-local", "rap", "present"};
+                                            "require-reason", "no-credentials", "no-local", "rap", "present", "ws-hold"};
 
 class loader {
  public:

@@ -87,12 +87,84 @@ TEST(engine, missing_capability_is_unsupported) {
   EXPECT_EQ(r.v, verdict::unsupported);
 }
 
+TEST(capabilities, negated_tags) {
+  codec::properties p;
+  p.maximum_qos = 1;
+  p.retain_available = 0;
+  const auto caps = from_connack(p);  // QoS 1, no retain, no Topic Alias Maximum
+  scenario s;
+  s.requires_caps = {"!qos2", "!retain", "qos1", "!topic-alias"};
+  EXPECT_TRUE(missing_capabilities(s, caps).empty());
+  s.requires_caps = {"!qos1", "qos2"};
+  EXPECT_EQ(missing_capabilities(s, caps), (std::vector<std::string>{"!qos1 (it has qos1)", "qos2"}));
+  EXPECT_EQ(missing_capabilities(s, from_connack({})).front(), "!qos1 (it has qos1)");
+  s.requires_caps = {"maximum-packet-size"};
+  EXPECT_FALSE(missing_capabilities(s, caps).empty());
+  p.maximum_packet_size = 1000;
+  EXPECT_TRUE(missing_capabilities(s, from_connack(p)).empty());
+}
+
+TEST(capabilities, compared_values) {
+  codec::properties p;
+  p.receive_maximum = 2;
+  const auto caps = from_connack(p);
+  scenario s;
+  s.requires_caps = {"receive-maximum<=2", "receive-maximum>1", "maximum-qos=2", "receive-maximum<3"};
+  EXPECT_TRUE(missing_capabilities(s, caps).empty());
+  s.requires_caps = {"receive-maximum<2", "maximum-packet-size<=100", "receive-maximum>=x"};
+  EXPECT_EQ(missing_capabilities(s, caps),
+            (std::vector<std::string>{"receive-maximum<2 (it is 2)",
+                                      "maximum-packet-size<=100 (maximum-packet-size unknown)",
+                                      "receive-maximum>=x (not a number)"}));
+}
+
 TEST(engine, any_of_accepts_the_second_option) {
   fake_broker b(behaviour::close);
   auto s = load_one(R"(<open client="a"/><any-of><option><expect client="a" type="connack"/></option>
       <option><expect-close client="a"/></option></any-of>)");
   auto r = run_scenario(s, options(b.port()), default_v311(), 0);
   EXPECT_EQ(r.v, verdict::pass) << r.message;
+}
+
+scenario load_v5(const std::string& steps) {
+  const std::string xml = "<scenarios><scenario id=\"t\"><title>t</title><requirement>r</requirement>"
+                          "<statement ref=\"MQTT-3.1.0-1\"/><steps>" + steps + "</steps></scenario></scenarios>";
+  auto r = load_scenario_text(xml, suite_version::v5, "t.xml", nullptr);
+  EXPECT_TRUE(r.errors.empty()) << (r.errors.empty() ? "" : to_string(r.errors.front()));
+  return r.scenarios.at(0);
+}
+
+// CONNACK 0x00 (5.0, no properties), then DISCONNECT 0x81 with a Reason String "bad" (10 bytes), then the close.
+const std::string connack_then_disconnect("\x20\x03\x00\x00\x00\xE0\x08\x81\x06\x1F\x00\x03" "bad", 15);
+const std::string v5_expect_close =
+    R"(<connect client="a"/><expect-close client="a" require-reason="1" reasons="0x81")";
+
+TEST(engine, expect_close_checks_the_size_of_the_reason_packet) {
+  fake_broker b(behaviour::scripted, connack_then_disconnect);
+  auto ok = run_scenario(load_v5(v5_expect_close + R"( max-size="10"/>)"), options(b.port()), {}, 0);
+  EXPECT_EQ(ok.v, verdict::pass) << ok.message;
+  auto big = run_scenario(load_v5(v5_expect_close + R"( max-size="9"/>)"), options(b.port()), {}, 0);
+  EXPECT_EQ(big.v, verdict::fail);
+  EXPECT_NE(big.observed.find("10 bytes, expected at most 9"), std::string::npos) << big.observed;
+}
+
+TEST(engine, nothing_may_follow_the_disconnect) {
+  // ... DISCONNECT, then a PINGRESP: the sender of a DISCONNECT sends nothing more (v5:MQTT-3.14.4-1).
+  fake_broker b(behaviour::scripted, connack_then_disconnect + std::string("\xD0\x00", 2));
+  auto r = run_scenario(load_v5(v5_expect_close + "/>"), options(b.port()), {}, 0);
+  EXPECT_EQ(r.v, verdict::fail);
+  EXPECT_NE(r.observed.find("PINGRESP"), std::string::npos) << r.observed;
+  EXPECT_NE(r.observed.find("after the reason code"), std::string::npos) << r.observed;
+}
+
+TEST(engine, captured_identifier_compares_later_ones) {
+  // CONNACK, then two QoS 2 PUBLISH to "t" with packet identifiers 7 and 7.
+  const std::string pub7("\x34\x06\x00\x01t\x00\x07\x00", 8);
+  fake_broker b(behaviour::scripted, std::string("\x20\x03\x00\x00\x00", 5) + pub7 + pub7);
+  auto r = run_scenario(load_v5(R"(<connect client="a"/><expect client="a" type="publish" capture-id="first"/>
+      <expect client="a" type="publish" id-not="${first}"/>)"), options(b.port()), {}, 0);
+  EXPECT_EQ(r.v, verdict::fail);
+  EXPECT_NE(r.observed.find("id-not: got 7, expected none of 7"), std::string::npos) << r.observed;
 }
 
 TEST(engine, prefix_is_fixed_width_and_alphanumeric) {

@@ -14,11 +14,14 @@ enum class behaviour {
   close,      // accepts and closes at once
   garbage,    // answers anything with bytes that are no MQTT packet
   well,       // answers CONNECT with CONNACK 0 and PINGREQ with PINGRESP
+  scripted,   // answers CONNECT with fixed bytes (any packets), then closes
 };
 
 class fake_broker {
  public:
-  explicit fake_broker(behaviour b) : b_(b), acceptor_(io_, {asio::ip::make_address("127.0.0.1"), 0}) {
+  // behaviour::scripted: `connect_reply` goes out for every CONNECT.
+  explicit fake_broker(behaviour b, std::string connect_reply = {})
+      : b_(b), script_(std::move(connect_reply)), acceptor_(io_, {asio::ip::make_address("127.0.0.1"), 0}) {
     accept();
     thread_ = std::thread([this] { io_.run(); });
   }
@@ -58,16 +61,22 @@ class fake_broker {
         if ((c->buf[0] >> 4) == 1) reply = std::string("\x20\x02\x00\x00", 4);
         if (c->buf[0] == 0xC0) reply = std::string("\xD0\x00", 2);
       }
+      if (b_ == behaviour::scripted && (c->buf[0] >> 4) == 1) reply = script_;
       (void)n;
       if (!reply.empty()) {
         std::error_code ignored;
         asio::write(c->sock, asio::buffer(reply), ignored);
+        if (b_ == behaviour::scripted) {
+          c->sock.close(ignored);
+          return;
+        }
       }
       read(c);
     });
   }
 
   behaviour b_;
+  std::string script_;
   asio::io_context io_;
   asio::ip::tcp::acceptor acceptor_;
   std::thread thread_;

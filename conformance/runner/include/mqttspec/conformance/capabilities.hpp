@@ -14,8 +14,9 @@
 namespace mqttspec::conformance {
 
 // Tags: qos1, qos2, retain, wildcard, subscription-identifiers, shared-subscriptions, topic-alias,
-// plus any a profile declares (e.g. will-delay). Values: receive-maximum, maximum-packet-size,
-// topic-alias-maximum, maximum-qos, available to scenarios as ${cap.NAME}.
+// maximum-packet-size (the broker announced one), plus any a profile declares (e.g. will-delay).
+// Values: receive-maximum, maximum-packet-size, topic-alias-maximum, maximum-qos, available to
+// scenarios as ${cap.NAME}.
 struct capability_set {
   std::set<std::string, std::less<>> tags;
   std::map<std::string, std::string, std::less<>> values;
@@ -43,7 +44,9 @@ struct profile {
 std::optional<std::string> load_profile(const std::filesystem::path& file, profile& out);
 void apply(const profile& p, capability_set& caps);
 
-// The tags a scenario requires that `caps` lacks.
+// The requirements of a scenario that `caps` does not meet, each with why. A requirement is a tag
+// ("retain"), an absent tag ("!retain"), or a value compared with a number ("receive-maximum<=2";
+// also <, >, >=, =).
 std::vector<std::string> missing_capabilities(const scenario& s, const capability_set& caps);
 
 }  // namespace mqttspec::conformance

@@ -32,6 +32,9 @@ struct run_request {
   // self-signed certificate that the runner trusts (unless a --cafile says otherwise).
   bool tls = false;
   transport::tls_client_options tls_options;
+  // MQTT over WebSocket. With no target, the embedded broker also listens for WebSocket and the
+  // run goes there; a host:port target is upgraded at /mqtt (a ws:// target sets its own path).
+  bool websocket = false;
   std::optional<std::filesystem::path> profile;
   bool strict = false;
   bool quiet = false;  // no progress lines (tests)
@@ -44,7 +47,8 @@ int list_command(const suite_paths& paths, const std::vector<std::string>& selec
                  std::ostream& out, std::ostream& err);
 int coverage_command(const suite_paths& paths, bool only_gaps, std::ostream& out, std::ostream& err);
 
-// Parses "host:port" (or "[v6]:port", or "host" with 1883).
+// Parses "host:port" (or "[v6]:port", or "host" with 1883), or a WebSocket URL
+// "ws://host[:port][/path]" / "wss://..." (ports 80 / 443, path "/" when absent, as in RFC 6455).
 std::optional<target> parse_target(const std::string& text);
 
 }  // namespace mqttspec::conformance

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace asio::ssl {
@@ -19,7 +20,12 @@ namespace mqttspec::conformance {
 struct target {
   std::string host = "127.0.0.1";
   std::string port = "1883";
-  std::string display() const { return host + ":" + port; }
+  // Set: MQTT over WebSocket (MQTT section 6), upgraded at this request path; every packet then
+  // travels in binary frames.
+  std::optional<std::string> ws_path{};
+  bool secure = false;  // shown as wss:// (the TLS itself is engine_options::tls)
+  // host:port, or the ws:// / wss:// URL; parse_target reads both back.
+  std::string display() const;
 };
 
 struct engine_options {

@@ -24,7 +24,11 @@ struct credentials {
 build_result build_send(const attributes& a, const std::vector<attributes>& topics,
                         const std::vector<attributes>& props, codec::protocol_version v);
 
-// <connect>: `client_id` is the default when the step has no client-id attribute.
+// The PUBLISH payload of a step: payload-hex, or the payload text repeated payload-repeat times
+// (default once; big packets without big scenario files).
+build_result payload_of(const attributes& a);
+
+// <connect>: <property name="will.NAME"> children are Will Properties. `client_id` is the default when the step has no client-id attribute.
 build_result build_connect(const attributes& a, const std::vector<attributes>& props, codec::protocol_version v,
                            const std::string& client_id, const credentials& cred);
 

@@ -13,6 +13,13 @@ namespace mqttspec::conformance {
 std::optional<std::string> match(const codec::packet& p, const attributes& a, const std::vector<attributes>& props,
                                  codec::protocol_version v);
 
+// The same for a packet as received, adding the checks that need its bytes: max-size="N" (the
+// whole packet, fixed header included, as a Maximum Packet Size counts it, is at most N bytes).
+std::optional<std::string> match(const codec::owned_packet& p, const attributes& a,
+                                 const std::vector<attributes>& props, codec::protocol_version v);
+// max-size alone (e.g. for a DISCONNECT met while waiting for a close).
+std::optional<std::string> check_size(const codec::owned_packet& p, const attributes& a);
+
 // Human form of an expectation: "SUBACK id=1 codes=0x01".
 std::string describe_expectation(const attributes& a, const std::vector<attributes>& props);
 

@@ -35,7 +35,7 @@ cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_CO
   -DMQTTSPEC_PARTS="$parts" >/dev/null
 cmake --build "$build" -j"${MQTTSPEC_JOBS:-1}"
 
-all_targets="decode decode_structured properties topic broker broker_structured runner"
+all_targets="decode decode_structured properties topic broker broker_structured runner websocket"
 [[ -n "$targets" ]] || targets=$all_targets
 
 # The seed corpus a target replays: the structured variants share their base target's.
@@ -45,6 +45,11 @@ corpus_of() {
     broker_structured) echo broker ;;
     *) echo "$1" ;;
   esac
+}
+
+# A target's own dictionary when it has one (fuzz/<target>.dict), else the MQTT one.
+dict_of() {
+  if [[ -f fuzz/$1.dict ]]; then echo "fuzz/$1.dict"; else echo fuzz/mqtt.dict; fi
 }
 
 export ASAN_OPTIONS=detect_leaks=1:allocator_may_return_null=1
@@ -68,7 +73,7 @@ for t in $targets; do
   # The scratch corpus comes first: libFuzzer writes new inputs only to the first directory.
   "$exe" "$out/corpus" "corpus/$c" "corpus/regressions/$t" \
     -max_total_time="$time_per_target" -timeout=10 -rss_limit_mb=2048 -max_len=4096 \
-    -dict=fuzz/mqtt.dict -artifact_prefix="$out/" -print_final_stats=1 \
+    -dict="$(dict_of "$t")" -artifact_prefix="$out/" -print_final_stats=1 \
     >"$out/fuzz.log" 2>&1
   rc=$?
   set -e

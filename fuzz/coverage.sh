@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Source-based line coverage (llvm-cov) of the codec, the session machine and the broker core
-# reached by replaying corpus/<target>/ and corpus/regressions/<target>/ through every target:
-# one line per library. A replay build with clang's -fprofile-instr-generate in build/fuzz-cov.
+# Source-based line coverage (llvm-cov) of the codec, the session machine, the broker core, the
+# WebSocket layer and the runner's matcher reached by replaying corpus/<target>/ and
+# corpus/regressions/<target>/ through every target: one line per library. A replay build with
+# clang's -fprofile-instr-generate in build/fuzz-cov.
 #   fuzz/coverage.sh [--html DIR]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,13 +13,13 @@ build=build/fuzz-cov
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_COMPILER=clang++ -DMQTTSPEC_FUZZ=replay \
   -DMQTTSPEC_TESTS=OFF -DCMAKE_CXX_FLAGS="-fprofile-instr-generate -fcoverage-mapping" \
   -DCMAKE_EXE_LINKER_FLAGS="-fprofile-instr-generate" \
-  -DMQTTSPEC_PARTS="reference/codec;reference/session;reference/broker/core;fuzz" >/dev/null
+  -DMQTTSPEC_PARTS="reference/codec;reference/session;reference/broker/core;reference/transport;conformance/runner;fuzz" >/dev/null
 cmake --build "$build" -j"${MQTTSPEC_JOBS:-1}" >/dev/null
 
 prof=$build/profiles
 rm -rf "$prof" && mkdir -p "$prof"
 bins=()
-for t in decode decode_structured properties topic broker broker_structured; do
+for t in decode decode_structured properties topic broker broker_structured websocket runner; do
   exe=$build/fuzz/$t
   [[ -x $exe ]] || continue
   c=$t
@@ -40,14 +41,23 @@ objects=("${bins[0]}")
 for b in "${bins[@]:1}"; do objects+=(-object "$b"); done
 
 echo "== coverage of replaying the corpora (lines, functions, regions)"
-for lib in reference/codec/src reference/session/src reference/broker/core/src; do
-  line=$(llvm-cov report "${objects[@]}" -instr-profile="$prof/all.profdata" "$PWD/$lib" | tail -1)
+R=conformance/runner/src T=reference/transport/src
+# label, then the sources it counts when not all of its directory: the sans-I/O WebSocket code of the
+# transport (not its Asio/TLS streams) and the runner's matcher (not its sockets and reports).
+for lib in "reference/codec/src" "reference/session/src" "reference/broker/core/src" \
+           "transport-websocket $T/websocket_errc.cpp $T/websocket_frame.cpp $T/websocket_handshake.cpp $T/websocket_endpoint.cpp" \
+           "runner-matcher $R/predicates.cpp $R/packet_builder.cpp $R/variables.cpp"; do
+  read -r label paths <<<"$lib"
+  [[ -n $paths ]] || paths=$label
+  read -ra files <<<"$paths"
+  line=$(llvm-cov report "${objects[@]}" -instr-profile="$prof/all.profdata" "${files[@]/#/$PWD/}" | tail -1)
   # TOTAL regions missed cover functions missed executed lines missed cover ...
   read -r _ _ _ rcov _ _ fcov _ _ lcov _ <<<"$line"
-  printf '%-28s lines %-8s functions %-8s regions %s\n' "$lib" "$lcov" "$fcov" "$rcov"
+  printf '%-28s lines %-8s functions %-8s regions %s\n' "$label" "$lcov" "$fcov" "$rcov"
 done
 if [[ -n $html ]]; then
   llvm-cov show "${objects[@]}" -instr-profile="$prof/all.profdata" -format=html -output-dir="$html" \
-    "$PWD/reference/codec/src" "$PWD/reference/session/src" "$PWD/reference/broker/core/src"
+    "$PWD/reference/codec/src" "$PWD/reference/session/src" "$PWD/reference/broker/core/src" \
+    "$PWD/reference/transport/src" "$PWD/conformance/runner/src"
   echo "html: $html/index.html"
 fi

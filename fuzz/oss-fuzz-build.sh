@@ -6,6 +6,8 @@
 #   OUT=/tmp/out bash fuzz/oss-fuzz-build.sh
 # `runner` takes the runner's expectation matcher alone (header-only nlohmann-json from the
 # distribution: `apt-get install nlohmann-json3-dev` in the project's OSS-Fuzz Dockerfile).
+# `websocket` takes the sans-I/O WebSocket sources alone and links libcrypto (the accept key's
+# SHA-1): `apt-get install libssl-dev` there too.
 set -euo pipefail
 SRC_ROOT=$(cd "$(dirname "$0")/.." && pwd)
 : "${CXX:?}" "${OUT:?}" "${LIB_FUZZING_ENGINE:?}"
@@ -33,7 +35,9 @@ build_target() {
   shift 2
   # shellcheck disable=SC2086
   $CXX $CXXFLAGS "${flags[@]}" "${includes[@]}" "$@" "${objs[@]}" $LIB_FUZZING_ENGINE -o "$OUT/$name"
-  cp "$SRC_ROOT/fuzz/mqtt.dict" "$OUT/$name.dict"
+  local dict=$SRC_ROOT/fuzz/$name.dict
+  [[ -f $dict ]] || dict=$SRC_ROOT/fuzz/mqtt.dict
+  cp "$dict" "$OUT/$name.dict"
   printf '[libfuzzer]\nmax_len = 4096\ndict = %s.dict\n' "$name" >"$OUT/$name.options"
   python3 - "$OUT/${name}_seed_corpus.zip" "$SRC_ROOT/corpus/$corpus" "$SRC_ROOT/corpus/regressions/$name" <<'PY'
 import os, sys, zipfile
@@ -55,4 +59,7 @@ build_target broker_structured broker "$F/broker_target.cpp" "$F/broker_structur
 R=$SRC_ROOT/conformance/runner/src
 build_target runner runner -I"$SRC_ROOT/conformance/runner/include" "$F/runner_target.cpp" \
   "$R/predicates.cpp" "$R/packet_builder.cpp" "$R/variables.cpp"
+T=$SRC_ROOT/reference/transport/src
+build_target websocket websocket -I"$SRC_ROOT/reference/transport/include" "$F/websocket_target.cpp" \
+  "$T/websocket_errc.cpp" "$T/websocket_frame.cpp" "$T/websocket_handshake.cpp" "$T/websocket_endpoint.cpp" -lcrypto
 echo "oss-fuzz-build: targets in $OUT"

@@ -68,19 +68,21 @@ class fuzzer {
 
   // Sends one case on `c` followed by PINGREQ and waits for PINGRESP.
   play_result play(wire_client& c, const net_case& k, std::chrono::milliseconds timeout) {
-    bytes all = std::exchange(pending_acks_, {});
+    // Acks owed to the session's broker go out with its next case; a fresh connection owes none.
+    bytes all = k.fresh_connection ? bytes{} : std::exchange(pending_acks_, {});
     for (const auto& f : k.frames) all += f;
     const bool whole = whole_frames(all);
     if (whole) all += pingreq_bytes();
     c.packets().clear();
-    if (k.fresh_connection && !k.frames.empty()) {
-      // The broker answers in the version the (possibly mutated) CONNECT asked for; one it does
-      // not support gets a 3.1.1-style refusal.
-      if (auto f = parse_frame(k.frames.front()); f && f->type_bits() == 1) {
-        auto v = peek_connect_version(f.value());
-        c.checker().set_version(v ? v.value() : protocol_version::v3_1_1);
-        if (!v) c.checker().accept_either_connack();
-      }
+    if (k.fresh_connection) {
+      // The broker answers in the version of the CONNECT it reads: the first frame of the stream,
+      // which mutations may have made longer or shorter than the CONNECT the case began with. An
+      // unreadable or unsupported version may be refused in 3.1.1 or 5.0 form.
+      std::optional<protocol_version> v;
+      if (auto f = parse_frame(all); f && f->type_bits() == 1)
+        if (auto peeked = peek_connect_version(f.value())) v = peeked.value();
+      c.checker().set_version(v ? *v : protocol_version::v3_1_1);
+      if (!v) c.checker().accept_either_connack();
     }
     if (!c.send(all)) return {false, c.checker().problem()};
     // A case that ends inside a frame leaves the broker legitimately waiting for the rest.

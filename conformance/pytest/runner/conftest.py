@@ -18,10 +18,19 @@ MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 BROKER = BUILD / "reference" / "broker" / "app" / "mqttspec-broker"
 
 
+_handed_out = set()
+
+
 def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A loopback port nobody listens on, never one this run handed out before: a test that asks
+    twice before its broker binds (a TCP and a WebSocket listener) must get two different ports."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _handed_out:
+            _handed_out.add(port)
+            return port
 
 
 def wait_for_port(port, deadline_s=10.0):
@@ -60,10 +69,17 @@ def mosquitto(config_dir, *extra_lines):
     return serving([MOSQUITTO, "-c", str(conf)], port, "mosquitto")
 
 
+# Every reference_broker offers SCRAM-SHA-256 to this user; runs that pass SCRAM_RUN_ARGS play the
+# enhanced-authentication scenarios against it (without them those are unsupported).
+SCRAM_USER, SCRAM_PASSWORD = "mqttspec", "mqttspec-scram-password"
+SCRAM_RUN_ARGS = ["--auth-method", "SCRAM-SHA-256", "--username", SCRAM_USER, "--password", SCRAM_PASSWORD]
+
+
 def reference_broker(*args):
-    """mqttspec-broker on a free loopback port with the given options."""
+    """mqttspec-broker on a free loopback port with the given options (and the SCRAM user)."""
     port = free_port()
-    return serving([str(BROKER), "--port", str(port), *args], port, "mqttspec-broker")
+    cmd = [str(BROKER), "--port", str(port), "--scram-user", f"{SCRAM_USER}:{SCRAM_PASSWORD}", *args]
+    return serving(cmd, port, "mqttspec-broker")
 
 
 def run_suite(target, report_dir):

@@ -22,7 +22,7 @@ import time
 
 import pytest
 
-from conftest import BROKER, MQTTSPEC, free_port, mosquitto, reference_broker, wait_for_port
+from conftest import BROKER, MQTTSPEC, SCRAM_RUN_ARGS, free_port, mosquitto, reference_broker, wait_for_port
 from test_conformance import expectations, mosquitto_version
 
 WAIT = 10.0
@@ -100,8 +100,9 @@ def test_reference_broker_ws_port_passes_everything(tmp_path):
     ws_port, broker = reference_ws_broker()
     with broker:
         assert wait_for_port(ws_port)
-        status, results, output = run(tmp_path, "--target", f"ws://127.0.0.1:{ws_port}/mqtt")
+        status, results, output = run(tmp_path, "--target", f"ws://127.0.0.1:{ws_port}/mqtt", *SCRAM_RUN_ARGS)
     assert_all_pass(status, results, output)
+    assert all(r["verdict"] == "pass" for k, r in results.items() if ".enhanced-auth." in k), output
 
 
 def test_reference_broker_wss_with_its_ca(tmp_path, tls_certs):

@@ -1,6 +1,7 @@
 #include "mqttspec/conformance/engine.hpp"
 
 #include "client_connection.hpp"
+#include "mqttspec/auth/scram.hpp"
 #include "mqttspec/conformance/predicates.hpp"
 #include "mqttspec/conformance/variables.hpp"
 
@@ -29,6 +30,12 @@ class scenario_run {
       : s_(s), o_(o), version_(codec_version(s.version)), log_(version_), work_(asio::make_work_guard(io_)) {
     vars_["prefix"] = make_prefix(o.run_token, index);
     for (const auto& [k, v] : caps.values) vars_["cap." + k] = v;
+    if (o.enhanced_auth) {
+      vars_["auth.method"] = o.enhanced_auth->method;
+      vars_["auth.user"] = o.enhanced_auth->user;
+      // One client-first per scenario: a re-authentication reuses it, the server's nonce makes each exchange new.
+      vars_["scram.client-first"] = auth::scram::make_client_first(o.enhanced_auth->user, auth::scram::random_nonce());
+    }
   }
 
   ~scenario_run() {
@@ -264,6 +271,29 @@ class scenario_run {
         if constexpr (requires { x.packet_id; }) vars_[cap->second] = std::to_string(x.packet_id);
       }, e->pkt.value);
     }
+    if (a.count("scram")) return scram_answer(*e, a, expected);
+    return std::nullopt;
+  }
+
+  // <expect scram="server-first" [scram-password="..."]>: the packet's Authentication Data is the
+  // broker's SCRAM challenge; computes our answer (with the run's password unless the step gives a
+  // wrong one on purpose) into ${scram.client-final}, and the expected ${scram.server-final}.
+  std::optional<step_problem> scram_answer(const incoming& e, const attributes& a, const std::string& expected) {
+    if (a.at("scram") != "server-first") return step_problem{true, "scram=\"server-first\"", "scram=\"" + a.at("scram") + "\""};
+    if (!o_.enhanced_auth) return step_problem{true, "enhanced-authentication credentials", "none given (--auth-method)"};
+    const auto first = auth::scram::parse_client_first(vars_["scram.client-first"]);
+    std::optional<std::string_view> data;
+    std::visit([&](const auto& x) {
+      if constexpr (requires { x.props.authentication_data; }) data = x.props.authentication_data;
+    }, e.pkt.value);
+    const auto server = auth::scram::parse_server_first(data.value_or(""));
+    if (!server) return step_problem{false, expected + " carrying a SCRAM server-first-message", "Authentication Data \"" +
+                                     std::string(data.value_or("")) + "\""};
+    const auto password = a.count("scram-password") ? a.at("scram-password") : o_.enhanced_auth->password;
+    const auto answer = auth::scram::make_client_final(*first, *server, password);
+    if (!answer) return step_problem{false, expected + " whose nonce extends ours", "nonce " + server->nonce};
+    vars_["scram.client-final"] = answer->message;
+    vars_["scram.server-final"] = answer->expected_server_final;
     return std::nullopt;
   }
 

@@ -49,6 +49,10 @@ int main(int argc, char** argv) {
   run->add_option("--timeout-ms", req.timeout_ms, "how long each expectation waits")->check(CLI::Range(10u, 600000u));
   run->add_option("--username", username, "user name sent in every CONNECT");
   run->add_option("--password", password, "password sent in every CONNECT");
+  run->add_option("--auth-method", req.auth_method,
+                  "enhanced authentication (5.0) the broker offers to --username/--password: SCRAM-SHA-256; "
+                  "enables the scenarios that require enhanced-auth")
+      ->check(CLI::IsMember({"SCRAM-SHA-256"}));
   run->add_option("--profile", req.profile, "JSON profile: declared capabilities and known exclusions")
       ->check(CLI::ExistingFile);
   run->add_flag("--tls", req.tls, "connect with TLS (implied by the other TLS options and by wss://)");

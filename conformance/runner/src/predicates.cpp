@@ -253,7 +253,7 @@ std::optional<std::string> match(const owned_packet& p, const attributes& a, con
 std::string describe_expectation(const attributes& a, const std::vector<attributes>& props) {
   std::string s;
   for (const auto& [k, val] : a) {
-    if (k == "client" || k == "timeout-ms" || k == "capture-id") continue;
+    if (k == "client" || k == "timeout-ms" || k == "capture-id" || k == "scram-password") continue;
     if (k == "type") {
       std::string t = val;
       for (auto& ch : t) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));

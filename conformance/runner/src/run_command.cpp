@@ -6,7 +6,9 @@
 
 #ifdef MQTTSPEC_HAVE_EMBEDDED_BROKER
 #include "mqttspec/broker/embedded.hpp"
+#include "mqttspec/broker/scram_method.hpp"
 #endif
+#include "mqttspec/auth/scram.hpp"
 
 #include <atomic>
 #include <chrono>
@@ -87,6 +89,7 @@ std::string rerun_args(const run_request& req) {
   else if (req.websocket) s += "--ws";
   if (req.cred.username) s += " --username '" + *req.cred.username + "'";
   if (req.cred.password) s += " --password ...";
+  if (req.auth_method) s += " --auth-method " + *req.auth_method;
   if (req.tls) s += " --tls";
   if (!req.tls_options.ca.file.empty()) s += " --cafile " + req.tls_options.ca.file;
   if (!req.tls_options.cert.file.empty()) s += " --cert " + req.tls_options.cert.file + " --key " + req.tls_options.key.file;
@@ -124,6 +127,14 @@ int run_command(const run_request& req, std::ostream& out, std::ostream& err) {
   opts.timeout = std::chrono::milliseconds(req.timeout_ms);
   opts.cred = req.cred;
   opts.run_token = make_run_token();
+  if (req.auth_method) {
+    if (*req.auth_method != auth::scram::method_name || !req.cred.username || !req.cred.password) {
+      err << "mqttspec: --auth-method " << *req.auth_method << " needs --username and --password (and only "
+          << auth::scram::method_name << " is spoken)\n";
+      return 2;
+    }
+    opts.enhanced_auth = enhanced_auth_credentials{*req.auth_method, *req.cred.username, *req.cred.password};
+  }
   run_summary summary;
   summary.strict = req.strict;
   summary.rerun_args = rerun_args(req);
@@ -142,6 +153,12 @@ int run_command(const run_request& req, std::ostream& out, std::ostream& err) {
 #ifdef MQTTSPEC_HAVE_EMBEDDED_BROKER
     auto broker_options = broker::embedded_broker::default_options();
     if (req.websocket) broker_options.ws_port = 0;
+    // The embedded broker offers SCRAM-SHA-256, so the enhanced-authentication scenarios run by default.
+    if (!opts.enhanced_auth)
+      opts.enhanced_auth = enhanced_auth_credentials{std::string(auth::scram::method_name), "mqttspec",
+                                                     auth::scram::random_nonce()};
+    broker_options.core.enhanced_auth[opts.enhanced_auth->method] =
+        broker::make_scram_sha256({{opts.enhanced_auth->user, opts.enhanced_auth->password}});
     if (req.tls) {
       const auto id = transport::make_self_signed("localhost");
       auto server_ctx = transport::make_server_context({{"", id.cert_pem}, {"", id.key_pem}, {}});
@@ -196,6 +213,8 @@ int run_command(const run_request& req, std::ostream& out, std::ostream& err) {
     }
     // Section 6 scenarios need the run to go over WebSocket (requires="websocket").
     if (opts.broker.ws_path) caps.tags.insert("websocket");
+    // The enhanced-authentication scenarios need a method the runner speaks, with credentials.
+    if (v == suite_version::v5 && opts.enhanced_auth) caps.tags.insert("enhanced-auth");
     apply(prof, caps);
     summary.capabilities[v] = std::move(caps);
   }

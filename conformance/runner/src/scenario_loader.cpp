@@ -40,7 +40,7 @@ const std::vector<step_rule>& step_rules() {
        true, true},
       {"expect", step_kind::expect, {"client", "type"},
        {"reason", "qos", "retain", "dup", "topic", "payload", "payload-hex", "payload-repeat", "id", "id-not",
-        "session-present", "codes", "capture-id", "max-size", "timeout-ms"},
+        "session-present", "codes", "capture-id", "max-size", "timeout-ms", "scram", "scram-password"},
        false, true},
       {"expect-close", step_kind::expect_close, {"client"}, {"reasons", "timeout-ms", "min-ms", "require-reason", "max-size"}},
       {"expect-nothing", step_kind::expect_nothing, {"client", "ms"}, {}},

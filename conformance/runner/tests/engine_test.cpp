@@ -167,6 +167,47 @@ TEST(engine, captured_identifier_compares_later_ones) {
   EXPECT_NE(r.observed.find("id-not: got 7, expected none of 7"), std::string::npos) << r.observed;
 }
 
+// CONNECT with SCRAM-SHA-256, then an expectation that reads the broker's challenge.
+const std::string scram_steps = R"(<connect client="a" expect="none" no-credentials="1">
+      <property name="authentication_method" value="${auth.method}"/>
+      <property name="authentication_data" value="${scram.client-first}"/></connect>
+    <expect client="a" type="auth" reason="0x18" scram="server-first"/>)";
+
+std::string auth_challenge(std::string_view data) {
+  codec::auth a;
+  a.code = codec::reason_code::continue_authentication;
+  a.props.authentication_method = "SCRAM-SHA-256";
+  a.props.authentication_data = data;
+  return *codec::encode(a, codec::protocol_version::v5);
+}
+
+engine_options scram_options(const std::string& port) {
+  auto o = options(port);
+  o.enhanced_auth = enhanced_auth_credentials{"SCRAM-SHA-256", "user", "pencil"};
+  return o;
+}
+
+TEST(engine, scram_challenge_must_extend_our_nonce) {
+  // The runner's nonce is random, so a fixed server nonce can never extend it.
+  fake_broker b(behaviour::scripted, auth_challenge("r=fixed-nonce,s=QUJD,i=1"));
+  auto r = run_scenario(load_v5(scram_steps), scram_options(b.port()), {}, 0);
+  EXPECT_EQ(r.v, verdict::fail);
+  EXPECT_NE(r.expected.find("whose nonce extends ours"), std::string::npos) << r.expected;
+}
+
+TEST(engine, scram_challenge_must_be_a_server_first_message) {
+  fake_broker b(behaviour::scripted, auth_challenge("not scram"));
+  auto r = run_scenario(load_v5(scram_steps), scram_options(b.port()), {}, 0);
+  EXPECT_EQ(r.v, verdict::fail);
+  EXPECT_NE(r.expected.find("SCRAM server-first-message"), std::string::npos) << r.expected;
+}
+
+TEST(engine, scram_variables_need_credentials) {
+  fake_broker b(behaviour::scripted, auth_challenge("r=x,s=QUJD,i=1"));
+  auto r = run_scenario(load_v5(scram_steps), options(b.port()), {}, 0);
+  EXPECT_EQ(r.v, verdict::error) << r.message;
+}
+
 TEST(engine, prefix_is_fixed_width_and_alphanumeric) {
   EXPECT_EQ(make_prefix("abcd", 0), "msabcd000");
   EXPECT_EQ(make_prefix("abcd", 37), "msabcd011");

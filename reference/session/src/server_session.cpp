@@ -35,7 +35,7 @@ std::vector<event> server_session::receive(codec::bytes_view data, millis now) {
   framer_.feed(data);
   while (state_ != state::closed) {
     // Stop after a CONNECT: the broker answers it before anything pipelined behind it is read.
-    if (state_ == state::connected && !connack_sent_) break;
+    if (paused()) break;
     auto f = framer_.next();
     if (!f) {
       if (f.error().code != codec::errc::need_more) fail(f.error(), out);
@@ -55,6 +55,13 @@ void server_session::handle_frame(const codec::frame& f, millis now, std::vector
   }
   if (f.type_bits() == static_cast<std::uint8_t>(codec::packet_type::connect))
     return protocol_close(reason_code::protocol_error, qualified(version_, "MQTT-3.1.0-2"), "second CONNECT", out);
+  if (!connack_sent_) {
+    // Mid-authentication only AUTH or DISCONNECT may come (v5:MQTT-3.1.2-30).
+    auth_expected_ = false;
+    if (f.type_bits() != static_cast<std::uint8_t>(codec::packet_type::auth) &&
+        f.type_bits() != static_cast<std::uint8_t>(codec::packet_type::disconnect))
+      return protocol_close(reason_code::protocol_error, "v5:MQTT-3.1.2-30", "packet other than AUTH before CONNACK", out);
+  }
 
   // Copy the frame once into shared storage, and decode from there: the delivered packet's views
   // must outlive the framer's buffer.
@@ -187,7 +194,9 @@ void server_session::set_keep_alive(std::uint16_t seconds, millis now) {
 }
 
 std::optional<millis> server_session::deadline() const noexcept {
-  if (state_ == state::awaiting_connect) return accepted_at_ + limits_.connect_timeout;
+  // Until the CONNACK: an enhanced-authentication exchange must finish within the CONNECT timeout too.
+  if (state_ == state::awaiting_connect || (state_ == state::connected && !connack_sent_))
+    return accepted_at_ + limits_.connect_timeout;
   if (state_ == state::connected && keep_alive_ > 0) return last_received_ + millis{keep_alive_} * 1500;
   return std::nullopt;
 }
@@ -198,6 +207,8 @@ std::vector<event> server_session::on_timer(millis now) {
   if (!due || now < *due) return out;
   if (state_ == state::awaiting_connect) {
     finish({std::nullopt, {}, "no CONNECT within the connect timeout"}, out);
+  } else if (!connack_sent_) {
+    finish({std::nullopt, {}, "authentication not finished within the connect timeout"}, out);
   } else {
     // Keep Alive ×1.5 without a packet: close as for a network failure (v5:MQTT-3.1.2-22,
     // v3.1.1:MQTT-3.1.2-24); 5.0 lets the server say why first.

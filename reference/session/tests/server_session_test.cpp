@@ -251,6 +251,53 @@ TEST(server_session, connect_timeout) {
   EXPECT_TRUE(r.sent.empty());
 }
 
+// Enhanced authentication: AUTH 0x18 without properties, written by hand.
+const auto auth_continue = hex("f0 02 18 00");
+const auto pingreq = hex("c0 00");
+
+TEST(server_session, authentication_reads_one_frame_per_expect_auth) {
+  recorder r;
+  server_session s({}, 0);
+  r.take(s.receive(connect_v5 + auth_continue + pingreq, 1));
+  ASSERT_EQ(r.delivered.size(), 1u);  // the CONNECT only
+  EXPECT_TRUE(s.paused());
+  s.expect_auth();  // the broker sent its AUTH challenge
+  r.take(s.receive({}, 2));
+  ASSERT_EQ(r.delivered.size(), 2u);
+  EXPECT_TRUE(std::holds_alternative<codec::auth>(r.delivered[1].value));
+  EXPECT_TRUE(s.paused());  // the PINGREQ waits for the CONNACK
+  r.take(s.send(codec::connack{}, 3));
+  r.take(s.receive({}, 3));
+  ASSERT_EQ(r.delivered.size(), 3u);
+  EXPECT_TRUE(std::holds_alternative<codec::pingreq>(r.delivered[2].value));
+  EXPECT_FALSE(r.closed);
+}
+
+TEST(server_session, only_auth_or_disconnect_before_the_connack) {
+  recorder r;
+  server_session s({}, 0);
+  r.take(s.receive(connect_v5, 1));
+  s.expect_auth();
+  r.take(s.receive(pingreq, 2));
+  ASSERT_TRUE(r.closed);
+  EXPECT_EQ(r.closed->statement, "v5:MQTT-3.1.2-30");
+  EXPECT_TRUE(r.sent.empty());
+  EXPECT_EQ(r.delivered.size(), 1u);
+}
+
+TEST(server_session, connect_timeout_covers_an_unfinished_authentication) {
+  recorder r;
+  server_session s({.connect_timeout = 500}, 100);
+  r.take(s.receive(connect_v5, 150));  // Keep Alive 10 s would allow far longer
+  s.expect_auth();
+  EXPECT_EQ(s.deadline(), 600u);
+  r.take(s.on_timer(599));
+  EXPECT_FALSE(r.closed);
+  r.take(s.on_timer(600));
+  ASSERT_TRUE(r.closed);
+  EXPECT_TRUE(r.sent.empty());
+}
+
 TEST(server_session, packet_too_large_is_refused_from_the_header) {
   recorder r;
   auto s = connected(codec::protocol_version::v5, r, {.maximum_packet_size = 64});

@@ -1,4 +1,5 @@
 // mqttspec-broker: the reference MQTT 3.1, 3.1.1 and 5.0 broker.
+#include "mqttspec/broker/scram_method.hpp"
 #include "mqttspec/broker/server.hpp"
 #include "mqttspec/transport/tls.hpp"
 #include "password_file.hpp"
@@ -12,6 +13,7 @@ int main(int argc, char** argv) {
   broker::server_options options;
   auto& core = options.core;
   std::string password_path, hash_user, level = "info";
+  std::vector<std::string> scram_users;
   unsigned max_qos = 2;
   bool trace = false;
   transport::tls_server_options tls;
@@ -35,7 +37,11 @@ int main(int argc, char** argv) {
   app.add_option("--server-keep-alive", core.server_keep_alive, "override the clients' keep-alive, seconds (5.0)");
   app.add_option("--allow-anonymous", core.allow_anonymous, "accept clients without a user name")->capture_default_str();
   app.add_option("--password-file", password_path, "user:pbkdf2-sha256:iterations:salt:hash lines");
-  app.add_option("--connect-timeout-ms", core.limits.connect_timeout, "close connections that send no CONNECT")
+  app.add_option("--scram-user", scram_users,
+                 "USER:PASSWORD (repeatable): offer the 5.0 Authentication Method SCRAM-SHA-256 to this user; "
+                 "keys are derived at startup with a random salt, the password is not kept")
+      ->check([](const std::string& v) { return broker::parse_scram_user(v) ? "" : "expected USER:PASSWORD"; });
+  app.add_option("--connect-timeout-ms", core.limits.connect_timeout, "close connections that send no CONNECT (or finish no authentication) in time")
       ->capture_default_str();
   app.add_option("--max-connections", options.max_connections, "simultaneous connections")->capture_default_str();
   app.add_option("--tls-cert", tls.cert.file, "PEM certificate chain: the listener speaks TLS only");
@@ -74,6 +80,12 @@ int main(int argc, char** argv) {
     core.authenticate = [&passwords](std::string_view user, std::optional<codec::bytes_view> password) {
       return password && passwords->check(user, *password);
     };
+  }
+
+  if (!scram_users.empty()) {
+    std::vector<broker::scram_user> users;
+    for (const auto& u : scram_users) users.push_back(*broker::parse_scram_user(u));
+    core.enhanced_auth[std::string(auth::scram::method_name)] = broker::make_scram_sha256(users);
   }
 
   if (!tls.cert.empty() || !tls.key.empty() || !tls.ca.empty()) {

@@ -24,7 +24,7 @@ broker::~broker() = default;
 
 connection_id broker::open(millis now) {
   const auto id = next_connection_++;
-  connections_.emplace(id, connection{id, session::server_session(config_.limits, now), {}, {}});
+  connections_.emplace(id, connection{id, session::server_session(config_.limits, now), {}, {}, {}, {}, {}});
   return id;
 }
 
@@ -33,7 +33,7 @@ void broker::receive(connection_id id, codec::bytes_view data, millis now) {
   if (it == connections_.end()) return;
   run(id, it->second.machine.receive(data, now), now);
   // The machine pauses after a CONNECT until the CONNACK is out; resume with what is buffered.
-  for (it = connections_.find(id); it != connections_.end() && it->second.machine.connack_sent();) {
+  for (it = connections_.find(id); it != connections_.end() && !it->second.machine.paused();) {
     auto more = it->second.machine.receive({}, now);
     if (more.empty()) break;
     run(id, std::move(more), now);
@@ -77,6 +77,8 @@ void broker::send(connection& c, const codec::packet& p, millis now) {
 
 void broker::handle(connection_id id, connection& c, const codec::owned_packet& p, millis now) {
   if (std::holds_alternative<codec::connect>(p.value)) return on_connect(id, c, p, now);
+  if (const auto* a = std::get_if<codec::auth>(&p.value)) return on_auth(c, *a, now);
+  if (c.connecting) return;  // a DISCONNECT mid-authentication: the session closes
   auto it = sessions_.find(c.client_id);
   if (it == sessions_.end()) return;  // cannot happen: only a CONNECTed connection delivers more
   session_state& s = it->second;
@@ -123,9 +125,6 @@ void broker::handle(connection_id id, connection& c, const codec::owned_packet& 
           send(c, codec::pingresp{}, now);  // v5:MQTT-3.12.4-1, v3.1.1:MQTT-3.12.4-1
         } else if constexpr (std::is_same_v<T, codec::disconnect>) {
           on_disconnect(c, s, x, now);
-        } else if constexpr (std::is_same_v<T, codec::auth>) {
-          // We offer no enhanced authentication, so no AUTH may arrive (v5:MQTT-4.12.0-7).
-          violation(c, reason_code::protocol_error, "v5:MQTT-4.12.0-7", now);
         } else {
           // CONNACK, SUBACK, UNSUBACK, PINGRESP are server-to-client only.
           violation(c, reason_code::protocol_error, {}, now);
@@ -163,8 +162,23 @@ void broker::on_connect(connection_id id, connection& c, const codec::owned_pack
   const bool v5 = codec::is_v5(req.version);
   ++stats_.messages_received;
 
-  // Enhanced authentication is not offered (v5:MQTT-4.12.0-1).
-  if (v5 && req.props.authentication_method) return refuse_connect(c, reason_code::bad_authentication_method, now);
+  if (v5 && req.props.authentication_method) {
+    const auto method = config_.enhanced_auth.find(*req.props.authentication_method);
+    // A method we do not offer (v5:MQTT-4.12.0-1).
+    if (method == config_.enhanced_auth.end()) return refuse_connect(c, reason_code::bad_authentication_method, now);
+    c.auth_method = std::string(*req.props.authentication_method);
+    c.exchange = method->second();
+    c.connecting = p;
+    const auto data = req.props.authentication_data.value_or(codec::bytes_view{});
+    return auth_continue(c, data, now);
+  }
+  accept_connect(id, c, p, {}, now);
+}
+
+void broker::accept_connect(connection_id id, connection& c, const codec::owned_packet& p, std::string_view auth_data,
+                            millis now) {
+  const auto& req = std::get<codec::connect>(p.value);
+  const bool v5 = codec::is_v5(req.version);
   std::string client_id(req.client_id);
   // MQTT 3.1 limited ClientIds to 1..23 characters and had no assignment.
   if (req.version == codec::protocol_version::v3_1 && (client_id.empty() || client_id.size() > 23))
@@ -176,8 +190,11 @@ void broker::on_connect(connection_id id, connection& c, const codec::owned_pack
     client_id = assign_client_id();  // v5:MQTT-3.1.3-6, v3.1.1:MQTT-3.1.3-6
     assigned = true;
   }
-  if (!req.user_name && !config_.allow_anonymous) return refuse_connect(c, reason_code::not_authorized, now);
-  if (config_.authenticate && !config_.authenticate(req.user_name.value_or(""), req.password))
+  // An enhanced-authentication method has already authenticated the client.
+  const bool authenticated = !c.auth_method.empty();
+  if (!authenticated && !req.user_name && !config_.allow_anonymous)
+    return refuse_connect(c, reason_code::not_authorized, now);
+  if (!authenticated && config_.authenticate && !config_.authenticate(req.user_name.value_or(""), req.password))
     return refuse_connect(c, reason_code::bad_user_name_or_password, now);
   if (req.will) {
     if (v5 && req.will->qos_level > config_.maximum_qos)  // v5:MQTT-3.2.2-12
@@ -248,10 +265,78 @@ void broker::on_connect(connection_id id, connection& c, const codec::owned_pack
     if (assigned) props.assigned_client_identifier = client_id;  // v5:MQTT-3.1.3-7, v5:MQTT-3.2.2-16
     if (requested_expiry(req) != s.expiry_interval) props.session_expiry_interval = s.expiry_interval;
     if (config_.server_keep_alive) props.server_keep_alive = *config_.server_keep_alive;  // v5:MQTT-3.2.2-21
+    if (authenticated) {  // the method of the CONNECT (v5:MQTT-4.12.0-5), with the method's last word
+      props.authentication_method = c.auth_method;
+      if (!auth_data.empty()) props.authentication_data = auth_data;
+    }
   }
   if (config_.server_keep_alive && v5) c.machine.set_keep_alive(*config_.server_keep_alive, now);
   send(c, ack, now);  // v5:MQTT-3.2.0-1, v5:MQTT-3.1.4-5, v3.1.1:MQTT-3.1.4-4
   resume(s, now);
+}
+
+void broker::on_auth(connection& c, const codec::auth& a, millis now) {
+  // Without a method at CONNECT no AUTH may come (v5:MQTT-4.12.0-7).
+  if (c.auth_method.empty()) return violation(c, reason_code::protocol_error, "v5:MQTT-4.12.0-7", now);
+  const auto method = a.props.authentication_method.value_or(std::string_view{});
+  const auto data = a.props.authentication_data.value_or(codec::bytes_view{});
+  if (c.connecting) {
+    // Before the CONNACK: only AUTH 0x18 with the CONNECT's method (v5:MQTT-4.12.0-3, v5:MQTT-4.12.0-5).
+    if (a.code != reason_code::continue_authentication || method != c.auth_method) {
+      ++stats_.protocol_violations;
+      c.violated = a.code != reason_code::continue_authentication ? "v5:MQTT-4.12.0-3" : "v5:MQTT-4.12.0-5";
+      return refuse_connect(c, reason_code::protocol_error, now);
+    }
+    return auth_continue(c, data, now);
+  }
+  // Re-authentication uses the method of the CONNECT (v5:MQTT-4.12.1-1) and starts with 0x19.
+  if (method != c.auth_method) return violation(c, reason_code::protocol_error, "v5:MQTT-4.12.1-1", now);
+  if (!c.exchange) {
+    if (a.code != reason_code::re_authenticate) return violation(c, reason_code::protocol_error, "v5:MQTT-4.12.1-1", now);
+    c.exchange = config_.enhanced_auth.at(c.auth_method)();  // offered: the CONNECT used it
+  } else if (a.code != reason_code::continue_authentication) {
+    return violation(c, reason_code::protocol_error, "v5:MQTT-4.12.0-3", now);
+  }
+  auth_continue(c, data, now);
+}
+
+void broker::auth_continue(connection& c, std::string_view data, millis now) {
+  auto step = c.exchange(data);
+  if (step.outcome != auth_outcome::challenge) c.exchange = nullptr;
+  switch (step.outcome) {
+    case auth_outcome::challenge: {
+      // Every AUTH carries the CONNECT's method (v5:MQTT-4.12.0-5) and asks for more with 0x18
+      // (v5:MQTT-4.12.0-2).
+      codec::auth a;
+      a.code = reason_code::continue_authentication;
+      a.props.authentication_method = c.auth_method;
+      a.props.authentication_data = step.data;
+      send(c, a, now);
+      if (c.connecting) c.machine.expect_auth();
+      return;
+    }
+    case auth_outcome::success: {
+      if (c.connecting) {
+        auto p = std::move(*c.connecting);
+        c.connecting.reset();
+        return accept_connect(c.id, c, p, step.data, now);
+      }
+      codec::auth a;  // re-authenticated (§4.12.1)
+      a.props.authentication_method = c.auth_method;
+      if (!step.data.empty()) a.props.authentication_data = step.data;
+      return send(c, a, now);
+    }
+    case auth_outcome::failure: {
+      // Refused at any step: CONNACK 0x87 and close (v5:MQTT-4.12.0-4); a failed
+      // re-authentication: DISCONNECT 0x87 and close (v5:MQTT-4.12.1-2).
+      const bool connecting = c.connecting.has_value();
+      c.violated = (connecting ? "v5:MQTT-4.12.0-4" : "v5:MQTT-4.12.1-2") + (" (" + step.why + ")");
+      if (connecting) return refuse_connect(c, reason_code::not_authorized, now);
+      codec::disconnect d;
+      d.code = reason_code::not_authorized;
+      return send(c, d, now);
+    }
+  }
 }
 
 void broker::on_disconnect(connection& c, session_state& s, const codec::disconnect& d, millis now) {

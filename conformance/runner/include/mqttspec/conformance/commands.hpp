@@ -28,6 +28,10 @@ struct run_request {
   unsigned jobs = 2;
   unsigned timeout_ms = 2000;
   credentials cred;
+  // Set (only SCRAM-SHA-256): the enhanced-authentication scenarios authenticate with cred's user
+  // name and password, and the broker has the capability "enhanced-auth". With no target the
+  // embedded broker always offers SCRAM-SHA-256, to a user of its own unless these are given.
+  std::optional<std::string> auth_method;
   // TLS to the broker. With no target, the embedded broker listens with TLS too, on a throwaway
   // self-signed certificate that the runner trusts (unless a --cafile says otherwise).
   bool tls = false;

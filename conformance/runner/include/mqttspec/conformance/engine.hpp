@@ -28,10 +28,22 @@ struct target {
   std::string display() const;
 };
 
+// The runner as a client of enhanced authentication (5.0 §4.12): scenarios that require
+// "enhanced-auth" authenticate with these. Only SCRAM-SHA-256 is spoken.
+struct enhanced_auth_credentials {
+  std::string method;
+  std::string user;
+  std::string password;
+};
+
 struct engine_options {
   target broker;
   std::chrono::milliseconds timeout{2000};  // default deadline of each expectation
   credentials cred;
+  // Set: ${auth.method}, ${auth.user} and ${scram.client-first} are defined, and an <expect
+  // scram="server-first"> reads the broker's challenge and defines ${scram.client-final} and the
+  // ${scram.server-final} a broker that knows the password must answer with.
+  std::optional<enhanced_auth_credentials> enhanced_auth;
   std::string run_token;  // unique per run; with the scenario's index it makes ${prefix}
   // Set: every connection speaks TLS with this context (transport::make_client_context), and the
   // broker's certificate must name broker.host unless tls_verify is false (--insecure).

@@ -67,6 +67,12 @@ class server_session {
   state current_state() const noexcept { return state_; }
   codec::protocol_version version() const noexcept { return version_; }
   bool connack_sent() const noexcept { return connack_sent_; }
+  // Enhanced authentication (5.0 §4.12): after CONNECT, the broker sent an AUTH and awaits the
+  // client's answer before its CONNACK; the next frame is read (only AUTH or DISCONNECT may come),
+  // then the machine pauses again. The CONNECT timeout keeps running until the CONNACK.
+  void expect_auth() noexcept { auth_expected_ = true; }
+  // Waiting for the broker's CONNACK (or next AUTH) with input left unread.
+  bool paused() const noexcept { return state_ == state::connected && !connack_sent_ && !auth_expected_; }
   // From the CONNECT: Keep Alive in force (the broker may override it with Server Keep Alive).
   void set_keep_alive(std::uint16_t seconds, millis now);
   std::uint16_t keep_alive() const noexcept { return keep_alive_; }
@@ -87,6 +93,7 @@ class server_session {
   codec::protocol_version version_ = codec::protocol_version::v5;
   bool version_known_ = false;  // a CONNECT named its protocol level
   bool connack_sent_ = false;
+  bool auth_expected_ = false;
   millis accepted_at_;
   millis last_received_;
   std::uint16_t keep_alive_ = 0;

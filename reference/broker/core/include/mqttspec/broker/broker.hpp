@@ -3,6 +3,7 @@
 // connections, routing, QoS flows both ways, retained messages, wills and expiry. The network
 // shell feeds it bytes, closes and time, and carries out the actions it queues; the fuzzers drive
 // it the same way. Deterministic: same inputs, same actions.
+#include "mqttspec/broker/enhanced_auth.hpp"
 #include "mqttspec/broker/retained_store.hpp"
 #include "mqttspec/broker/session_state.hpp"
 #include "mqttspec/broker/subscription_tree.hpp"
@@ -33,6 +34,9 @@ struct config {
   bool allow_anonymous = true;
   // Checks a user name and password; nullptr accepts everyone who may connect.
   std::function<bool(std::string_view user, std::optional<codec::bytes_view> password)> authenticate;
+  // Enhanced authentication (5.0): a CONNECT naming one of these methods is authenticated by it
+  // instead of by `authenticate`; any other method is refused with 0x8C (v5:MQTT-4.12.0-1).
+  auth_methods enhanced_auth;
 };
 
 // What the shell must do, in order.
@@ -86,11 +90,18 @@ class broker {
     session::server_session machine;
     std::string client_id;  // set once CONNECT is accepted
     std::string violated;   // the statement a broker-detected violation broke (for the close's log line)
+    std::string auth_method;                       // the CONNECT's Authentication Method, if any
+    auth_exchange exchange;                        // set while an authentication is in progress
+    std::optional<codec::owned_packet> connecting;  // the CONNECT awaiting the end of its authentication
   };
 
   void run(connection_id id, std::vector<session::event> events, millis now);
   void handle(connection_id id, connection& c, const codec::owned_packet& p, millis now);
   void on_connect(connection_id id, connection& c, const codec::owned_packet& p, millis now);
+  void accept_connect(connection_id id, connection& c, const codec::owned_packet& p, std::string_view auth_data,
+                      millis now);
+  void on_auth(connection& c, const codec::auth& a, millis now);
+  void auth_continue(connection& c, std::string_view data, millis now);
   void on_publish(connection& c, session_state& s, const codec::owned_packet& p, millis now);
   void on_subscribe(connection& c, session_state& s, const codec::subscribe& sub, millis now);
   void on_unsubscribe(connection& c, session_state& s, const codec::unsubscribe& u, millis now);

@@ -11,7 +11,7 @@ namespace mqttspec::fuzz {
 
 enum class op_kind : std::uint8_t {
   open = 0,     // a transport is accepted
-  canned = 1,   // client arg sends canned packet #operand (valid CONNECT, SUBSCRIBE, ... in its version)
+  canned = 1,   // client arg sends canned packet #operand (CONNECT, SUBSCRIBE, ..., AUTH; see canned())
   raw = 2,      // client arg sends operand-length bytes, verbatim
   advance = 3,  // the clock advances by operand * 100 ms; due timers fire
   timer = 4,    // on_timer(now) whether or not anything is due

@@ -8,7 +8,10 @@
 //  - packet ids of QoS > 0 PUBLISHes in flight towards a client are unique, and (5.0) never more
 //    than the Receive Maximum the client sent;
 //  - every PUBLISH matches a filter its Session subscribed to (ever, in this Session: messages
-//    queued before an UNSUBSCRIBE may still be delivered, v5:MQTT-3.10.4-3).
+//    queued before an UNSUBSCRIBE may still be delivered, v5:MQTT-3.10.4-3);
+//  - AUTH goes only to a 5.0 client whose CONNECT named a method, and carries that method, as does
+//    the CONNACK that ends the exchange (v5:MQTT-4.12.0-5). The broker offers a toy method (one
+//    challenge, then "ok" succeeds) so the enhanced-authentication paths are fuzzed without crypto.
 #include "broker_ops.hpp"
 #include "fuzz_common.hpp"
 #include "mqttspec/broker/broker.hpp"
@@ -27,6 +30,7 @@ using mqttspec::fuzz::op_kind;
 
 constexpr std::size_t max_connections = 6;
 constexpr std::string_view topics[] = {"a/b", "a/c", "a", "b/x/y", "$SYS/x", "w/t", "a/b/c", "/"};
+constexpr std::string_view toy_method = "toy";
 constexpr std::string_view filters[] = {"a/+", "#", "a/b", "+/+", "b/#", "$share/g/a/#", "w/#", "+"};
 
 // In-flight state of a QoS > 0 PUBLISH the broker sent to a client.
@@ -42,6 +46,7 @@ struct conn_model {
   protocol_version reply_version = protocol_version::v3_1_1;
   bool saw_first_frame = false, saw_connack = false, connected = false;
   std::string key;                // Client Identifier, or a unique stand-in for an anonymous one
+  std::optional<std::string> auth_method;  // of the CONNECT
   std::uint16_t receive_maximum = 65535;
   std::map<std::uint16_t, flight> inflight;
   std::set<std::uint16_t> rel_pending;  // broker PUBRECs our client still has to answer with PUBREL
@@ -62,6 +67,13 @@ struct harness {
     c.limits.maximum_packet_size = 64 * 1024;
     c.receive_maximum = 4;
     c.max_queued_messages = 16;
+    c.enhanced_auth[std::string(toy_method)] = [] {
+      return [round = 0](std::string_view data) mutable -> mb::auth_step {
+        if (round++ == 0) return {mb::auth_outcome::challenge, "nonce", {}};
+        if (data == "ok") return {mb::auth_outcome::success, "welcome", {}};
+        return {mb::auth_outcome::failure, {}, "wrong answer"};
+      };
+    };
     return c;
   }
 
@@ -85,6 +97,7 @@ struct harness {
       const auto& cn = std::get<connect>(d.value());
       c.key = cn.client_id.empty() ? "#anonymous" + std::to_string(c.id) : std::string(cn.client_id);
       if (cn.props.receive_maximum) c.receive_maximum = *cn.props.receive_maximum;
+      if (cn.props.authentication_method) c.auth_method = std::string(*cn.props.authentication_method);
       return;
     }
     auto d = decode(f, version_of(c));
@@ -154,8 +167,8 @@ struct harness {
                             t != packet_type::pingreq,
                         "broker sent a client-to-server packet: " + to_string(p));
     if (!c.saw_connack) {
-      MQTTSPEC_FUZZ_CHECK(t == packet_type::connack || t == packet_type::disconnect,
-                          "first packet to a client is not CONNACK: " + to_string(p));
+      MQTTSPEC_FUZZ_CHECK(t == packet_type::connack || t == packet_type::disconnect || t == packet_type::auth,
+                          "first packet to a client is not CONNACK (or AUTH): " + to_string(p));
     }
     std::visit([&](const auto& x) {
       using T = std::decay_t<decltype(x)>;
@@ -164,6 +177,9 @@ struct harness {
         c.saw_connack = true;
         if (x.code != reason_code::success) return;
         c.connected = true;
+        if (c.auth_method)
+          MQTTSPEC_FUZZ_CHECK(x.props.authentication_method == std::optional<std::string_view>(*c.auth_method),
+                              "CONNACK after enhanced authentication without its method: " + to_string(p));
         if (x.props.assigned_client_identifier) c.key = std::string(*x.props.assigned_client_identifier);
         auto& fs = session_filters[c.key];
         if (!x.session_present) fs.clear();
@@ -196,6 +212,11 @@ struct harness {
           MQTTSPEC_FUZZ_CHECK(c.inflight.size() <= c.receive_maximum, "PUBREL beyond Receive Maximum");
       } else if constexpr (std::is_same_v<T, pubrec>) {
         if (static_cast<unsigned>(x.code) < 0x80) c.rel_pending.insert(x.packet_id);
+      } else if constexpr (std::is_same_v<T, auth>) {
+        MQTTSPEC_FUZZ_CHECK(c.reply_version == protocol_version::v5 && c.auth_method.has_value(),
+                            "AUTH to a client that asked for no enhanced authentication: " + to_string(p));
+        MQTTSPEC_FUZZ_CHECK(x.props.authentication_method == std::optional<std::string_view>(*c.auth_method),
+                            "AUTH without the CONNECT's method: " + to_string(p));
       }
     }, p);
   }
@@ -260,6 +281,20 @@ struct harness {
         if (n & 4) cn.props.session_expiry_interval = 30;
         if (n & 8) cn.props.topic_alias_maximum = 3;
       }
+      return cn;
+    }
+    if (n >= 248) {
+      // AUTH: bit 0 re-authenticate or continue, bit 1 the right answer, bit 2 a method never offered.
+      auth a{.code = (n & 1) ? reason_code::re_authenticate : reason_code::continue_authentication};
+      a.props.authentication_method = (n & 4) ? "other"sv : toy_method;
+      a.props.authentication_data = (n & 2) ? "ok"sv : "no"sv;
+      return a;
+    }
+    if (n >= 240) {
+      // A 5.0 CONNECT asking for the toy method (bit 2: a method the broker does not offer).
+      connect cn{.version = protocol_version::v5, .clean_start = (n & 1) != 0, .keep_alive = 10};
+      cn.client_id = ids[n >> 1 & 1];
+      cn.props.authentication_method = (n & 4) ? "other"sv : toy_method;
       return cn;
     }
     n -= 16;

@@ -38,6 +38,14 @@ class harness {
     c.clean_start = clean;
     return c;
   }
+  // An AUTH of `method` carrying `data` (enhanced authentication, 5.0 §4.12).
+  static codec::auth auth_packet(codec::reason_code code, std::string_view method, std::string_view data) {
+    codec::auth a;
+    a.code = code;
+    a.props.authentication_method = method;
+    a.props.authentication_data = data;
+    return a;
+  }
   void send(const std::string& name, const codec::packet& p) {
     auto& cl = clients.at(name);
     auto wire = codec::encode(p, cl.version);

@@ -31,13 +31,6 @@ codec::connect toy_connect(std::string_view method = "TOY") {
   return c;
 }
 
-codec::auth auth_packet(reason_code code, std::string_view method, std::string_view data) {
-  codec::auth a;
-  a.code = code;
-  a.props.authentication_method = method;
-  a.props.authentication_data = data;
-  return a;
-}
 
 }  // namespace
 
@@ -50,7 +43,7 @@ TEST(enhanced_auth, challenge_then_connack_carry_the_method) {
   EXPECT_EQ(challenge.props.authentication_method.value_or(""), "TOY");  // v5:MQTT-4.12.0-5
   EXPECT_EQ(challenge.props.authentication_data.value_or(""), "ping?");
   EXPECT_EQ(h.core.session_count(), 0u);  // nothing accepted yet
-  h.send("a", auth_packet(reason_code::continue_authentication, "TOY", "pong"));
+  h.send("a", harness::auth_packet(reason_code::continue_authentication, "TOY", "pong"));
   const auto ack = h.take_one<codec::connack>("a", keep);
   EXPECT_EQ(ack.code, reason_code::success);
   EXPECT_EQ(ack.props.authentication_method.value_or(""), "TOY");
@@ -70,7 +63,7 @@ TEST(enhanced_auth, failure_refuses_with_0x87) {
   harness h(toy_config());
   h.connect("a", toy_connect());
   h.take("a");
-  h.send("a", auth_packet(reason_code::continue_authentication, "TOY", "pang"));
+  h.send("a", harness::auth_packet(reason_code::continue_authentication, "TOY", "pang"));
   codec::owned_packet keep;
   EXPECT_EQ(h.take_one<codec::connack>("a", keep).code, reason_code::not_authorized);  // v5:MQTT-4.12.0-4
   EXPECT_TRUE(h.clients["a"].closed);
@@ -82,7 +75,7 @@ TEST(enhanced_auth, answer_with_another_method_or_reason_is_a_protocol_error) {
     harness h(toy_config());
     h.connect("a", toy_connect());
     h.take("a");
-    h.send("a", auth_packet(code, method, "pong"));
+    h.send("a", harness::auth_packet(code, method, "pong"));
     codec::owned_packet keep;
     EXPECT_EQ(h.take_one<codec::connack>("a", keep).code, reason_code::protocol_error);
     EXPECT_TRUE(h.clients["a"].closed);
@@ -119,7 +112,7 @@ TEST(enhanced_auth, packets_pipelined_behind_the_last_auth_wait_for_the_connack)
   harness h(toy_config());
   h.connect("a", toy_connect());
   h.take("a");
-  auto auth = codec::encode(auth_packet(reason_code::continue_authentication, "TOY", "pong"), codec::protocol_version::v5);
+  auto auth = codec::encode(harness::auth_packet(reason_code::continue_authentication, "TOY", "pong"), codec::protocol_version::v5);
   auto ping = codec::encode(codec::pingreq{}, codec::protocol_version::v5);
   h.send_raw("a", *auth + *ping);
   const auto got = h.take("a");
@@ -132,7 +125,7 @@ TEST(enhanced_auth, auth_without_a_method_at_connect_is_a_protocol_error) {
   harness h(toy_config());
   h.connect("a", harness::connect_packet("a", codec::protocol_version::v5));
   h.take("a");
-  h.send("a", auth_packet(reason_code::re_authenticate, "TOY", ""));
+  h.send("a", harness::auth_packet(reason_code::re_authenticate, "TOY", ""));
   codec::owned_packet keep;
   EXPECT_EQ(h.take_one<codec::disconnect>("a", keep).code, reason_code::protocol_error);  // v5:MQTT-4.12.0-7
 }

@@ -19,13 +19,6 @@ broker::config scram_config() {
   return c;
 }
 
-codec::auth auth_packet(reason_code code, std::string_view m, std::string_view data) {
-  codec::auth a;
-  a.code = code;
-  a.props.authentication_method = m;
-  a.props.authentication_data = data;
-  return a;
-}
 
 // One exchange from the client's side: the client-first goes in `start`, the rest answers the
 // server's challenge. Returns the server-final the client expects.
@@ -57,7 +50,7 @@ void connect_with_scram(harness& h) {
   h.connect("a", scram_connect(cl));
   codec::owned_packet keep;
   cl.answer(h.take_one<codec::auth>("a", keep), "pencil");
-  h.send("a", auth_packet(reason_code::continue_authentication, method, cl.final_msg.message));
+  h.send("a", harness::auth_packet(reason_code::continue_authentication, method, cl.final_msg.message));
   const auto ack = h.take_one<codec::connack>("a", keep);
   EXPECT_EQ(ack.code, reason_code::success);
   EXPECT_EQ(ack.props.authentication_method.value_or(""), method);  // v5:MQTT-4.12.0-5
@@ -89,7 +82,7 @@ TEST(scram_method, wrong_password_is_refused_with_0x87_and_closed) {
   h.connect("a", scram_connect(cl));
   codec::owned_packet keep;
   cl.answer(h.take_one<codec::auth>("a", keep), "not-pencil");
-  h.send("a", auth_packet(reason_code::continue_authentication, method, cl.final_msg.message));
+  h.send("a", harness::auth_packet(reason_code::continue_authentication, method, cl.final_msg.message));
   EXPECT_EQ(h.take_one<codec::connack>("a", keep).code, reason_code::not_authorized);  // v5:MQTT-4.12.0-4
   EXPECT_TRUE(h.clients["a"].closed);
   EXPECT_EQ(h.core.session_count(), 0u);
@@ -111,10 +104,10 @@ TEST(scram_method, reauthentication_succeeds_with_auth_0x00) {
   harness h(scram_config());
   connect_with_scram(h);
   scram_client again;
-  h.send("a", auth_packet(reason_code::re_authenticate, method, again.first_text));
+  h.send("a", harness::auth_packet(reason_code::re_authenticate, method, again.first_text));
   codec::owned_packet keep;
   again.answer(h.take_one<codec::auth>("a", keep), "pencil");
-  h.send("a", auth_packet(reason_code::continue_authentication, method, again.final_msg.message));
+  h.send("a", harness::auth_packet(reason_code::continue_authentication, method, again.final_msg.message));
   const auto done = h.take_one<codec::auth>("a", keep);
   EXPECT_EQ(done.code, reason_code::success);
   EXPECT_EQ(done.props.authentication_method.value_or(""), method);
@@ -126,10 +119,10 @@ TEST(scram_method, failed_reauthentication_disconnects_with_0x87) {
   harness h(scram_config());
   connect_with_scram(h);
   scram_client again;
-  h.send("a", auth_packet(reason_code::re_authenticate, method, again.first_text));
+  h.send("a", harness::auth_packet(reason_code::re_authenticate, method, again.first_text));
   codec::owned_packet keep;
   again.answer(h.take_one<codec::auth>("a", keep), "wrong");
-  h.send("a", auth_packet(reason_code::continue_authentication, method, again.final_msg.message));
+  h.send("a", harness::auth_packet(reason_code::continue_authentication, method, again.final_msg.message));
   EXPECT_EQ(h.take_one<codec::disconnect>("a", keep).code, reason_code::not_authorized);  // v5:MQTT-4.12.1-2
   EXPECT_TRUE(h.clients["a"].closed);
   EXPECT_NE(h.clients["a"].close_why.find("v5:MQTT-4.12.1-2"), std::string::npos) << h.clients["a"].close_why;
@@ -138,7 +131,7 @@ TEST(scram_method, failed_reauthentication_disconnects_with_0x87) {
 TEST(scram_method, reauthentication_with_another_method_is_a_protocol_error) {
   harness h(scram_config());
   connect_with_scram(h);
-  h.send("a", auth_packet(reason_code::re_authenticate, "SCRAM-SHA-1", "n,,n=user,r=x"));
+  h.send("a", harness::auth_packet(reason_code::re_authenticate, "SCRAM-SHA-1", "n,,n=user,r=x"));
   codec::owned_packet keep;
   EXPECT_EQ(h.take_one<codec::disconnect>("a", keep).code, reason_code::protocol_error);
   EXPECT_TRUE(h.clients["a"].closed);

@@ -50,6 +50,7 @@ struct conn_model {
   std::uint16_t receive_maximum = 65535;
   std::map<std::uint16_t, flight> inflight;
   std::set<std::uint16_t> rel_pending;  // broker PUBRECs our client still has to answer with PUBREL
+  std::set<std::uint16_t> stray_pubrecs;  // PUBRECs our client sent for ids the broker had not in flight
   std::map<std::uint16_t, std::string> aliases;
   std::set<std::string> filters;  // subscribed on this connection
   std::uint16_t next_id = 1;
@@ -106,8 +107,13 @@ struct harness {
       using T = std::decay_t<decltype(p)>;
       if constexpr (std::is_same_v<T, subscribe>) {
         for (const auto& s : p.subscriptions) {
-          c.filters.insert(std::string(s.filter));
-          if (c.connected) session_filters[c.key].insert(std::string(s.filter));
+          // Kept as the filter that matches: a 5.0 shared subscription matches without its
+          // $share/{group}/ prefix, also after a 3.1.1 connection resumed the Session.
+          std::string_view plain = s.filter;
+          if (version_of(c) == protocol_version::v5)
+            if (auto shared = parse_shared(s.filter)) plain = shared->filter;
+          c.filters.insert(std::string(plain));
+          if (c.connected) session_filters[c.key].insert(std::string(plain));
         }
       } else if constexpr (std::is_same_v<T, puback> || std::is_same_v<T, pubcomp>) {
         c.inflight.erase(p.packet_id);  // generous: the model may only under-count
@@ -116,6 +122,8 @@ struct harness {
         if (it != c.inflight.end()) {
           if (static_cast<unsigned>(p.code) >= 0x80) c.inflight.erase(it);
           else if (it->second == flight::qos2) it->second = flight::rec_sent;
+        } else {
+          c.stray_pubrecs.insert(p.packet_id);
         }
       } else if constexpr (std::is_same_v<T, connect> || std::is_same_v<T, disconnect>) {
         c.client_stream_ok = false;  // a second CONNECT or the end: nothing after it counts
@@ -148,12 +156,8 @@ struct harness {
   // --- what the broker sends ------------------------------------------------------------------
   bool subscribed(const conn_model& c, std::string_view topic) const {
     auto match_any = [&](const std::set<std::string>& fs) {
-      for (const auto& f : fs) {
-        std::string_view plain = f;
-        if (c.reply_version == protocol_version::v5)
-          if (auto s = parse_shared(f)) plain = s->filter;
-        if (mqttspec::broker::topic_matches(plain, topic)) return true;
-      }
+      for (const auto& f : fs)
+        if (mqttspec::broker::topic_matches(f, topic)) return true;
       return false;
     };
     if (match_any(c.filters)) return true;
@@ -205,7 +209,9 @@ struct harness {
                                 "more QoS>0 PUBLISHes in flight than Receive Maximum " + std::to_string(c.receive_maximum));
         }
       } else if constexpr (std::is_same_v<T, pubrel>) {
-        // "Packet Identifier not found" answers a stray PUBREC: no message is in flight for it.
+        // The answer to a stray PUBREC ("Packet Identifier not found" in 5.0, a plain PUBREL in
+        // 3.1.1) puts no message in flight; any other PUBREL does, resent ones after a resume too.
+        if (c.stray_pubrecs.erase(x.packet_id) > 0 && !c.inflight.contains(x.packet_id)) return;
         if (is_failure(x.code)) return;
         c.inflight[x.packet_id] = flight::rel_received;
         if (c.reply_version == protocol_version::v5)

@@ -50,7 +50,7 @@ struct conn_model {
   std::uint16_t receive_maximum = 65535;
   std::map<std::uint16_t, flight> inflight;
   std::set<std::uint16_t> rel_pending;  // broker PUBRECs our client still has to answer with PUBREL
-  std::set<std::uint16_t> stray_pubrecs;  // PUBRECs our client sent for ids the broker had not in flight
+  std::multiset<std::uint16_t> stray_pubrecs;  // PUBRECs our client sent for ids the broker had not in flight
   std::map<std::uint16_t, std::string> aliases;
   std::set<std::string> filters;  // subscribed on this connection
   std::uint16_t next_id = 1;
@@ -211,7 +211,10 @@ struct harness {
       } else if constexpr (std::is_same_v<T, pubrel>) {
         // The answer to a stray PUBREC ("Packet Identifier not found" in 5.0, a plain PUBREL in
         // 3.1.1) puts no message in flight; any other PUBREL does, resent ones after a resume too.
-        if (c.stray_pubrecs.erase(x.packet_id) > 0 && !c.inflight.contains(x.packet_id)) return;
+        if (auto stray = c.stray_pubrecs.find(x.packet_id); stray != c.stray_pubrecs.end()) {
+          c.stray_pubrecs.erase(stray);  // one answer per PUBREC
+          if (!c.inflight.contains(x.packet_id)) return;
+        }
         if (is_failure(x.code)) return;
         c.inflight[x.packet_id] = flight::rel_received;
         if (c.reply_version == protocol_version::v5)

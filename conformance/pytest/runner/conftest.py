@@ -102,9 +102,12 @@ class Brokers:
         self.cache = {}
         self.tmp = tempfile.TemporaryDirectory(prefix="mqttspec-pytest-")
 
+    def report_dir(self, name):
+        return pathlib.Path(self.tmp.name) / name
+
     def results(self, name):
         if name not in self.cache:
-            report_dir = pathlib.Path(self.tmp.name) / name
+            report_dir = self.report_dir(name)
             if name == "reference":
                 self.cache[name] = run_suite(None, report_dir)
             elif name == "mosquitto":

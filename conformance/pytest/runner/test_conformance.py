@@ -15,6 +15,7 @@ from conftest import MOSQUITTO, MQTTSPEC
 
 HERE = pathlib.Path(__file__).resolve().parent
 EXPECTATIONS = HERE / "mosquitto-2.0.11.tsv"
+JUNIT_XSD = HERE.parents[2] / "reports" / "junit.xsd"
 
 
 def scenario_ids():
@@ -86,3 +87,20 @@ def test_expectations_name_real_scenarios():
         assert scenario in ids, f"{EXPECTATIONS.name}: unknown scenario {scenario}"
         assert reason.strip(), f"{EXPECTATIONS.name}: {scenario} has no reason"
         assert verdicts <= {"pass", "fail", "non-strict", "informational", "unsupported", "error"}
+
+
+@pytest.mark.parametrize("broker_name", ["reference", "mosquitto"])
+def test_whole_suite_reports_are_valid(brokers, broker_name, request):
+    """The reports of a whole run (every scenario, wire logs and all) are what a CI reads: the JUnit
+    file validates against the schema with a stock xmllint, and the HTML page is written."""
+    if request.config.getoption("--broker"):
+        broker_name = "custom"
+    elif broker_name == "mosquitto" and mosquitto_version() != "2.0.11":
+        pytest.skip(f"the mosquitto run is for 2.0.11, found {mosquitto_version()}")
+    brokers.results(broker_name)
+    report_dir = brokers.report_dir(broker_name)
+    junit = report_dir / "junit.xml"
+    check = subprocess.run(["xmllint", "--noout", "--schema", str(JUNIT_XSD), str(junit)],
+                           capture_output=True, text=True, timeout=120)
+    assert check.returncode == 0, check.stderr[-3000:]
+    assert (report_dir / "report.html").stat().st_size > 0

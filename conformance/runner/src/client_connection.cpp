@@ -36,6 +36,38 @@ codec::basic_result<ws_framing, std::string> ws_framing_of(const attributes& a) 
   return f;
 }
 
+namespace {
+
+// Wire logs keep the first bytes of big payloads only: a scenario that sends a 2 MiB packet must
+// not put megabytes of hex into every report (libxml2 refuses text nodes over 10 MB).
+constexpr std::size_t logged_bytes = 1024;
+
+std::string logged_hex(codec::bytes_view bytes) {
+  if (bytes.size() <= logged_bytes) return codec::to_hex(bytes, " ");
+  return codec::to_hex(bytes.substr(0, logged_bytes), " ") + " ... (" + std::to_string(bytes.size()) + " bytes)";
+}
+
+// Shortens every binary field of a packet's JSON form (see packet_json.cpp: size, hex, utf8).
+void abbreviate(nlohmann::ordered_json& j) {
+  if (j.is_object()) {
+    if (auto h = j.find("hex"); h != j.end() && h->is_string() && h->get_ref<const std::string&>().size() > 2 * logged_bytes) {
+      *h = h->get<std::string>().substr(0, 2 * logged_bytes);
+      j["truncated"] = true;
+      j.erase("utf8");  // a cut could split a character
+    }
+  }
+  if (j.is_structured())
+    for (auto& child : j) abbreviate(child);
+}
+
+nlohmann::ordered_json logged_json(const codec::packet& p) {
+  auto j = to_json(p);
+  abbreviate(j);
+  return j;
+}
+
+}  // namespace
+
 wire_entry wire_logger::entry(const std::string& client, std::string direction) {
   wire_entry e;
   e.t_ms = std::chrono::duration<double, std::milli>(steady::now() - start_).count();
@@ -49,9 +81,9 @@ void wire_logger::sent(const std::string& client, codec::bytes_view bytes) {
   // Sent bytes are decoded again for the log; malformed input on purpose shows as hex + why.
   auto d = codec::decode(bytes, version_);
   if (d) {
-    e.packet = to_json(*d);
+    e.packet = logged_json(*d);
   } else {
-    e.hex = codec::to_hex(bytes, " ");
+    e.hex = logged_hex(bytes);
     e.note = "not a valid packet: " + d.error().message();
   }
   entries_.push_back(std::move(e));
@@ -59,7 +91,7 @@ void wire_logger::sent(const std::string& client, codec::bytes_view bytes) {
 
 void wire_logger::received(const std::string& client, const codec::packet& p) {
   auto e = entry(client, "recv");
-  e.packet = to_json(p);
+  e.packet = logged_json(p);
   entries_.push_back(std::move(e));
 }
 
@@ -198,7 +230,7 @@ bool client_connection::on_mqtt_bytes(codec::bytes_view data) {
     auto d = codec::decode(*storage, version_);
     if (!d) {
       const auto hex = codec::to_hex(*storage, " ");
-      log_.malformed(name_, hex, d.error());
+      log_.malformed(name_, logged_hex(*storage), d.error());
       events_.push_back({incoming::kind::malformed, {}, d.error(), hex, "", steady::now()});
       continue;
     }

@@ -35,6 +35,19 @@ std::string xor_of(std::string_view a, std::string_view b) {
   return out;
 }
 
+// Keys of made-up credentials for names nobody registered, fixed for the life of the process.
+const std::string& decoy_secret() {
+  static const std::string secret = random_salt() + random_salt();
+  return secret;
+}
+
+// Credentials that no proof matches, with a salt that is the same on every try of the same name:
+// an unknown user is answered like a known one and fails only at the proof (RFC 5802 §9).
+stored_credentials decoy_credentials(std::string_view user) {
+  const auto key = hmac(decoy_secret(), user);
+  return {key.substr(0, 16), default_iterations, hmac(key, "Stored Key"), hmac(key, "Server Key")};
+}
+
 bool equal_secret(std::string_view a, std::string_view b) {
   return a.size() == b.size() && CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
@@ -181,10 +194,10 @@ server_exchange::step_result server_exchange::step(std::string_view data) {
       auto first = parse_client_first(data);
       if (!first) return fail("malformed client-first-message");
       const auto* creds = lookup_ ? lookup_(first->user) : nullptr;
-      if (!creds) return fail("unknown user");
       const auto server_nonce = nonces_();
       if (!printable_nonce(server_nonce)) return fail("nonce source gave an unusable nonce");
-      credentials_ = *creds;
+      known_user_ = creds != nullptr;
+      credentials_ = known_user_ ? *creds : decoy_credentials(first->user);
       client_first_bare_ = first->bare;
       nonce_ = first->nonce + server_nonce;
       server_first_ = "r=" + nonce_ + ",s=" + base64_encode(credentials_.salt) + ",i=" + std::to_string(credentials_.iterations);
@@ -202,7 +215,7 @@ server_exchange::step_result server_exchange::step(std::string_view data) {
       const auto auth_message = client_proof_input(client_first_bare_, server_first_, nonce_);
       const auto client_key = xor_of(*proof, hmac(credentials_.stored_key, auth_message));
       if (proof->size() != credentials_.stored_key.size() || !equal_secret(sha256(client_key), credentials_.stored_key))
-        return fail("wrong proof");
+        return fail(known_user_ ? "wrong proof" : "unknown user");
       stage_ = stage::done;
       return {outcome::success, "v=" + base64_encode(hmac(credentials_.server_key, auth_message)), {}};
     }

@@ -82,8 +82,6 @@ TEST(scram, server_rejects_wrong_proof_nonce_and_user) {
     auto r = server.step("c=biws,r=rOprNGfwEbeRWgbNEkqOother,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ=");
     EXPECT_EQ(r.result, scram::server_exchange::outcome::failure);
   }
-  auto server = example_server(creds);
-  EXPECT_EQ(server.step("n,,n=nobody,r=abc").result, scram::server_exchange::outcome::failure);
   auto malformed = example_server(creds);
   EXPECT_EQ(malformed.step("n=user,r=abc").result, scram::server_exchange::outcome::failure);
 }
@@ -99,4 +97,24 @@ TEST(scram, client_refuses_a_server_nonce_that_does_not_extend_its_own) {
   const auto first = *scram::parse_client_first("n,,n=user,r=abc");
   EXPECT_FALSE(scram::make_client_final(first, *scram::parse_server_first("r=xyzdef,s=QUJD,i=1"), "p"));
   EXPECT_FALSE(scram::make_client_final(first, *scram::parse_server_first("r=abc,s=QUJD,i=1"), "p"));
+}
+
+TEST(scram, unknown_users_are_challenged_and_fail_at_the_proof) {
+  const auto creds = scram::derive_credentials("pencil", "salt-of-user", 4096);
+  auto challenge_for = [&](std::string_view user) {
+    auto server = example_server(creds);
+    auto r = server.step(scram::make_client_first(user, "abc"));
+    EXPECT_EQ(r.result, scram::server_exchange::outcome::challenge) << user;
+    return std::make_pair(std::move(server), *scram::parse_server_first(r.data));
+  };
+  auto [server, first] = challenge_for("nobody");
+  EXPECT_EQ(first.iterations, scram::default_iterations);
+  EXPECT_EQ(challenge_for("nobody").second.salt, first.salt);  // the same on every try
+  EXPECT_NE(challenge_for("someone-else").second.salt, first.salt);
+  // Whatever password the client guesses, the proof fails, and the log says why.
+  const auto final_msg = scram::make_client_final(*scram::parse_client_first("n,,n=nobody,r=abc"), first, "pencil");
+  ASSERT_TRUE(final_msg);
+  auto r = server.step(final_msg->message);
+  EXPECT_EQ(r.result, scram::server_exchange::outcome::failure);
+  EXPECT_EQ(r.why, "unknown user");
 }

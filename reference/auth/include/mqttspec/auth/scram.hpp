@@ -66,6 +66,8 @@ class server_exchange {
   // Printable characters other than ',' only; each call gives a fresh nonce.
   using nonce_source = std::function<std::string()>;
 
+  // A user `lookup` does not know is challenged like any other, with made-up credentials whose
+  // salt is stable per name, and fails at the proof: the exchange does not tell who exists.
   server_exchange(credential_lookup lookup, nonce_source nonces);
   step_result step(std::string_view data);
 
@@ -77,6 +79,7 @@ class server_exchange {
   nonce_source nonces_;
   stage stage_ = stage::awaiting_client_first;
   stored_credentials credentials_;
+  bool known_user_ = false;  // unknown users go through the exchange with decoy credentials
   std::string client_first_bare_;
   std::string server_first_;
   std::string nonce_;

@@ -92,6 +92,17 @@ void expect_refused(std::string_view user, std::string_view password) {
   EXPECT_EQ(h.core.session_count(), 0u);
 }
 
+// Re-authenticates the connected "a" (AUTH 0x19) and answers the challenge with `password`;
+// returns the server-final a correct password earns.
+std::string reauthenticate(harness& h, std::string_view password) {
+  scram_client again;
+  h.send("a", harness::auth_packet(reason_code::re_authenticate, method, again.first_text));
+  codec::owned_packet keep;
+  again.answer(h.take_one<codec::auth>("a", keep), password);
+  h.send("a", harness::auth_packet(reason_code::continue_authentication, method, again.final_msg.message));
+  return again.final_msg.expected_server_final;
+}
+
 }  // namespace
 
 TEST(scram_method, wrong_password_is_refused_with_0x87_and_closed) { expect_refused("user", "not-pencil"); }
@@ -102,26 +113,20 @@ TEST(scram_method, unknown_user_is_refused_only_at_the_proof) { expect_refused("
 TEST(scram_method, reauthentication_succeeds_with_auth_0x00) {
   harness h(scram_config());
   connect_with_scram(h);
-  scram_client again;
-  h.send("a", harness::auth_packet(reason_code::re_authenticate, method, again.first_text));
+  const auto server_final = reauthenticate(h, "pencil");
   codec::owned_packet keep;
-  again.answer(h.take_one<codec::auth>("a", keep), "pencil");
-  h.send("a", harness::auth_packet(reason_code::continue_authentication, method, again.final_msg.message));
   const auto done = h.take_one<codec::auth>("a", keep);
   EXPECT_EQ(done.code, reason_code::success);
   EXPECT_EQ(done.props.authentication_method.value_or(""), method);
-  EXPECT_EQ(done.props.authentication_data.value_or(""), again.final_msg.expected_server_final);
+  EXPECT_EQ(done.props.authentication_data.value_or(""), server_final);
   EXPECT_FALSE(h.clients["a"].closed);
 }
 
 TEST(scram_method, failed_reauthentication_disconnects_with_0x87) {
   harness h(scram_config());
   connect_with_scram(h);
-  scram_client again;
-  h.send("a", harness::auth_packet(reason_code::re_authenticate, method, again.first_text));
+  reauthenticate(h, "wrong");
   codec::owned_packet keep;
-  again.answer(h.take_one<codec::auth>("a", keep), "wrong");
-  h.send("a", harness::auth_packet(reason_code::continue_authentication, method, again.final_msg.message));
   EXPECT_EQ(h.take_one<codec::disconnect>("a", keep).code, reason_code::not_authorized);  // v5:MQTT-4.12.1-2
   EXPECT_TRUE(h.clients["a"].closed);
   EXPECT_NE(h.clients["a"].close_why.find("v5:MQTT-4.12.1-2"), std::string::npos) << h.clients["a"].close_why;

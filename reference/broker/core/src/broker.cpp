@@ -136,6 +136,8 @@ void broker::handle(connection_id id, connection& c, const codec::owned_packet& 
 void broker::violation(connection& c, reason_code code, std::string_view statement, millis now) {
   ++stats_.protocol_violations;
   c.violated = statement;
+  // Before the CONNACK (mid-authentication) the refusal is a CONNACK with the reason (§4.13.1).
+  if (!c.machine.connack_sent()) return refuse_connect(c, code, now);
   if (codec::is_v5(c.machine.version())) {
     codec::disconnect d;
     d.code = code;
@@ -282,11 +284,9 @@ void broker::on_auth(connection& c, const codec::auth& a, millis now) {
   const auto data = a.props.authentication_data.value_or(codec::bytes_view{});
   if (c.connecting) {
     // Before the CONNACK: only AUTH 0x18 with the CONNECT's method (v5:MQTT-4.12.0-3, v5:MQTT-4.12.0-5).
-    if (a.code != reason_code::continue_authentication || method != c.auth_method) {
-      ++stats_.protocol_violations;
-      c.violated = a.code != reason_code::continue_authentication ? "v5:MQTT-4.12.0-3" : "v5:MQTT-4.12.0-5";
-      return refuse_connect(c, reason_code::protocol_error, now);
-    }
+    if (a.code != reason_code::continue_authentication || method != c.auth_method)
+      return violation(c, reason_code::protocol_error,
+                       a.code != reason_code::continue_authentication ? "v5:MQTT-4.12.0-3" : "v5:MQTT-4.12.0-5", now);
     return auth_continue(c, data, now);
   }
   // Re-authentication uses the method of the CONNECT (v5:MQTT-4.12.1-1) and starts with 0x19.

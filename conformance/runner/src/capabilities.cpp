@@ -20,10 +20,12 @@ capability_set from_connack(const codec::properties& p) {
   if (p.shared_subscription_available.value_or(1)) c.tags.insert("shared-subscriptions");
   if (p.topic_alias_maximum.value_or(0) > 0) c.tags.insert("topic-alias");
   if (p.maximum_packet_size) c.tags.insert("maximum-packet-size");  // a limit on what clients send
+  if (p.server_keep_alive) c.tags.insert("server-keep-alive");      // the broker overrides our Keep Alive
   c.values["maximum-qos"] = std::to_string(max_qos);
   c.values["receive-maximum"] = std::to_string(p.receive_maximum.value_or(65535));
   c.values["topic-alias-maximum"] = std::to_string(p.topic_alias_maximum.value_or(0));
-  if (p.maximum_packet_size) c.values["maximum-packet-size"] = std::to_string(*p.maximum_packet_size);
+  // No property: no limit beyond the protocol's own, so "maximum-packet-size>=N" holds.
+  c.values["maximum-packet-size"] = std::to_string(p.maximum_packet_size.value_or(268435460));
   if (p.server_keep_alive) c.values["server-keep-alive"] = std::to_string(*p.server_keep_alive);
   return c;
 }

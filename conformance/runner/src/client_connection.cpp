@@ -235,9 +235,30 @@ bool client_connection::on_mqtt_bytes(codec::bytes_view data) {
       continue;
     }
     log_.received(name_, *d);
+    if (auto_ack && acknowledge(*d)) continue;
     events_.push_back({incoming::kind::packet, {storage, std::move(*d)}, {}, "", "", steady::now()});
   }
   return true;
+}
+
+bool client_connection::acknowledge(const codec::packet& p) {
+  codec::packet answer;
+  bool answered_pubrel = false;
+  if (const auto* pub = std::get_if<codec::publish>(&p)) {
+    if (pub->qos_level == codec::qos::at_least_once) answer = codec::puback{pub->packet_id};
+    else if (pub->qos_level == codec::qos::exactly_once) answer = codec::pubrec{pub->packet_id};
+    else return false;
+  } else if (const auto* rel = std::get_if<codec::pubrel>(&p)) {
+    answer = codec::pubcomp{rel->packet_id};
+    answered_pubrel = true;
+  } else {
+    return false;
+  }
+  auto bytes = codec::encode(answer, version_);
+  if (!bytes || !stream_.is_open() || closed_by_us_ || (ws_ && ws_->is_closed())) return answered_pubrel;
+  log_.sent(name_, *bytes);
+  write_raw(ws_ ? ws_->frame(ws::opcode::binary, *bytes, true) : codec::bytes(*bytes));
+  return answered_pubrel;
 }
 
 std::uint64_t client_connection::write_raw(codec::bytes data) {

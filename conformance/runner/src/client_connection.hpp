@@ -94,7 +94,16 @@ class client_connection : public std::enable_shared_from_this<client_connection>
   std::vector<incoming>& events() { return events_; }
   const std::vector<incoming>& events() const { return events_; }
   std::size_t cursor = 0;  // next unread event (any-of rewinds it)
+  // Received bytes that do not make a whole packet (yet): a wait that ran out can say so.
+  std::size_t partial_bytes() const { return framer_.buffered(); }
   const std::string& name() const { return name_; }
+
+  // Like a normal client, answer the broker's QoS 1/2 deliveries at once: PUBACK, PUBREC, and
+  // PUBCOMP for its PUBREL. A broker may keep one message in flight and wait for the ack before
+  // the next (v5:MQTT-4.9.0-1, 3.1.1 §4.6), so a client that does not ack would stall it. The
+  // PUBLISH still reaches the steps; an answered PUBREL does not (it is only logged). Scenarios
+  // about the acknowledgement flow itself turn this off (auto-ack="0").
+  bool auto_ack = true;
 
  private:
   void read();
@@ -104,6 +113,8 @@ class client_connection : public std::enable_shared_from_this<client_connection>
   void start_ws_handshake(const target& t);
   // Writes are queued so that a pong never interleaves with a send; returns the item's ticket.
   std::uint64_t write_raw(codec::bytes data);
+  // The acknowledgement auto_ack owes for p, sent without waiting; true when p is a PUBREL so answered.
+  bool acknowledge(const codec::packet& p);
   void pump();
 
   asio::io_context& io_;
@@ -118,7 +129,9 @@ class client_connection : public std::enable_shared_from_this<client_connection>
   std::string name_;
   codec::protocol_version version_;
   wire_logger& log_;
-  codec::framer framer_;
+  // A length claim above 16 MiB is refused from the fixed header instead of buffered: no scenario
+  // makes a broker send more than ~2 MiB, and a hostile target claiming 256 MB must not hold us.
+  codec::framer framer_{std::size_t{16} << 20};
   std::array<char, 4096> buf_{};
   std::vector<incoming> events_;
   bool connect_done_ = false;

@@ -5,6 +5,7 @@
 #include "mqttspec/conformance/predicates.hpp"
 #include "mqttspec/conformance/variables.hpp"
 
+#include <algorithm>
 #include <map>
 #include <random>
 
@@ -22,6 +23,7 @@ struct step_problem {
   bool harness = false;  // the harness could not do it (not a finding about the broker)
   std::string expected;
   std::string observed;
+  bool unsupported = false;  // the broker made a legal choice the scenario cannot test (e.g. a lower granted QoS)
 };
 
 class scenario_run {
@@ -60,6 +62,7 @@ class scenario_run {
           break;
         }
       }
+      if (!problem) problem = run_control(failed);
       // Cleanup always runs; its problems are logged, they do not change the verdict.
       for (const auto& st : s_.cleanup) {
         if (auto p = run_step(st)) log_.event("cleanup", "cleanup step failed: " + p->expected + " / " + p->observed);
@@ -78,7 +81,10 @@ class scenario_run {
       for (auto& [name, c] : clients_history_)
         for (const auto& e : c->events())
           if (e.tls_failure) problem = step_problem{true, "a working TLS session on " + name, e.note};
-    if (problem) {
+    if (problem && problem->unsupported) {
+      r.v = verdict::unsupported;
+      r.message = problem->observed;
+    } else if (problem) {
       r.v = problem->harness ? verdict::error : verdict_for_failure(s_.lvl);
       r.expected = problem->expected;
       r.observed = problem->observed;
@@ -86,13 +92,53 @@ class scenario_run {
       r.message = problem->harness ? "harness error: " + problem->expected + ": " + problem->observed
                                    : "expected " + problem->expected + "; observed " + problem->observed;
     }
-    if (!r.findings.empty() && r.v != verdict::error) {
+    if (!r.findings.empty() && r.v != verdict::error && r.v != verdict::unsupported) {
       r.v = verdict::fail;
       if (r.message.empty()) r.message = r.findings.front();
     }
     r.log = std::move(log_.entries());
     r.duration_ms = std::chrono::duration<double, std::milli>(steady::now() - start).count();
     return r;
+  }
+
+  // The differential half of a rejection: once the steps passed, the same broker must accept the
+  // corrected input on fresh connections, or the rejection proves nothing (a server that closes
+  // every connection would pass). A control that fails makes the verdict `error`, never `pass`.
+  std::optional<step_problem> run_control(const step*& failed) {
+    static const std::vector<step> default_control = [] {
+      std::vector<step> c(4);
+      c[0].kind = step_kind::connect;
+      c[0].attrs = {{"client", "control"}};
+      c[1].kind = step_kind::send;
+      c[1].attrs = {{"client", "control"}, {"type", "pingreq"}};
+      c[2].kind = step_kind::expect;
+      c[2].attrs = {{"client", "control"}, {"type", "pingresp"}};
+      c[3].kind = step_kind::disconnect;
+      c[3].attrs = {{"client", "control"}};
+      return c;
+    }();
+    const auto& steps = !s_.control.empty() ? s_.control : expects_close(s_.steps) ? default_control : s_.control;
+    if (steps.empty()) return std::nullopt;
+    log_.event("control", s_.control.empty() ? "default control: a valid CONNECT and PINGREQ on a fresh connection"
+                                             : "control: the corrected input on fresh connections");
+    for (const auto& st : steps) {
+      auto p = run_step(st);
+      if (!p) continue;
+      failed = &st;
+      if (p->unsupported) return p;
+      return step_problem{true, "the target to accept the valid control (" + p->expected + ")",
+                          "target refused the valid control: " + p->observed};
+    }
+    return std::nullopt;
+  }
+
+  static bool expects_close(const std::vector<step>& steps) {
+    for (const auto& st : steps) {
+      if (st.kind == step_kind::expect_close) return true;
+      for (const auto& o : st.options)
+        if (expects_close(o)) return true;
+    }
+    return false;
   }
 
   // After run(): the first packet of a type any client received.
@@ -144,9 +190,10 @@ class scenario_run {
     return it == clients_.end() ? nullptr : it->second.get();
   }
 
-  std::optional<step_problem> open(const std::string& name, std::chrono::milliseconds timeout) {
+  std::optional<step_problem> open(const std::string& name, std::chrono::milliseconds timeout, bool auto_ack = true) {
     if (auto* old = find(name)) old->close();
     auto c = std::make_shared<client_connection>(io_, name, version_, log_, o_.tls.get());
+    c->auto_ack = auto_ack;
     clients_[name] = c;
     clients_history_.emplace_back(name, c);
     c->start_connect(endpoints_, o_.broker, o_.tls_verify);
@@ -193,7 +240,7 @@ class scenario_run {
 
     switch (st.kind) {
       case step_kind::open: {
-        if (auto p = open(client, timeout_of(a))) return p;
+        if (auto p = open(client, timeout_of(a), auto_ack_of(a))) return p;
         auto want = a.find("ws-subprotocol");
         if (want == a.end()) return std::nullopt;
         const auto& got = find(client)->subprotocol();
@@ -234,6 +281,7 @@ class scenario_run {
         return std::nullopt;
       }
       case step_kind::any_of: return do_any_of(st);
+      case step_kind::expect_all: return do_expect_all(st);
       case step_kind::clear_retained: return clear_retained(a["topic"]);
       case step_kind::end_session: return end_session(a["client-id"]);
     }
@@ -246,6 +294,7 @@ class scenario_run {
       if (auto p = open(client, o_.timeout)) return p;
       c = find(client);
     }
+    c->auto_ack = auto_ack_of(a);
     auto bytes = build_connect(a, props, version_, vars_["prefix"] + client, o_.cred);
     if (!bytes) return step_problem{true, "CONNECT", bytes.error().message};
     send(*c, *bytes);
@@ -255,24 +304,133 @@ class scenario_run {
     want["reason"] = a.count("reason") ? a["reason"] : "0";
     if (a.count("session-present")) want["session-present"] = a["session-present"];
     if (a.count("timeout-ms")) want["timeout-ms"] = a["timeout-ms"];
-    return do_expect(*c, want, {});
+    if (a.count("eventual")) want["eventual"] = a["eventual"];
+    if (auto p = do_expect(*c, want, {})) return p;
+    // ${CLIENT.keep-alive}: the Keep Alive in force, the broker's Server Keep Alive if it sent one (v5:MQTT-3.2.2-21).
+    vars_[client + ".keep-alive"] = a.count("keep-alive") ? a["keep-alive"] : "60";
+    if (c->cursor > 0)
+      if (const auto* ack = std::get_if<codec::connack>(&c->events()[c->cursor - 1].pkt.value); ack && ack->props.server_keep_alive)
+        vars_[client + ".keep-alive"] = std::to_string(*ack->props.server_keep_alive);
+    return std::nullopt;
+  }
+
+  static bool auto_ack_of(const attributes& a) {
+    auto it = a.find("auto-ack");
+    return it == a.end() || parse_bool(it->second).value_or(true);
+  }
+  static bool eventual(const attributes& a) {
+    auto it = a.find("eventual");
+    return it != a.end() && parse_bool(it->second).value_or(false);
+  }
+
+  // How long an expectation waits: its timeout-ms, or for behaviour without a deadline in the
+  // spec (eventual="1") the run's --eventual-timeout-ms.
+  std::chrono::milliseconds wait_of(const attributes& a) const {
+    return eventual(a) ? std::max(o_.eventual_timeout, timeout_of(a)) : timeout_of(a);
   }
 
   std::optional<step_problem> do_expect(client_connection& c, const attributes& a, const std::vector<attributes>& props) {
     const auto expected = describe_expectation(a, props) + " on " + c.name();
-    const auto ms = timeout_of(a);
-    auto* e = next_event(c, steady::now() + ms);
+    const auto start = steady::now();
+    const auto ms = wait_of(a);
+    auto* e = next_event(c, start + ms);
     if (!e) return step_problem{false, expected, "nothing within " + std::to_string(ms.count()) + " ms"};
     if (e->what != incoming::kind::packet) return step_problem{false, expected, describe(*e)};
     if (auto why = match(e->pkt, a, props, version_))
       return step_problem{false, expected, describe(*e) + " (" + *why + ")"};
+    note_latency(c, a, start, *e);
+    return accepted(*e, a, expected);
+  }
+
+  // An eventual expectation met after the ordinary timeout passes; the latency goes in the log.
+  void note_latency(const client_connection& c, const attributes& a, steady::time_point start, const incoming& e) {
+    const auto took = std::chrono::duration_cast<std::chrono::milliseconds>(e.at - start);
+    if (eventual(a) && took > timeout_of(a))
+      log_.event(c.name(), "arrived after " + std::to_string(took.count()) +
+                               " ms: later than --timeout-ms, within the eventual ceiling (the spec sets no deadline)");
+  }
+
+  // What a matched packet defines for later steps: captures, SCRAM answers; a SUBACK that granted
+  // less than the scenario needs makes it unsupported (the Server may grant a lower QoS, §3.8.4).
+  std::optional<step_problem> accepted(const incoming& e, const attributes& a, const std::string& expected) {
     if (auto cap = a.find("capture-id"); cap != a.end()) {
       std::visit([&](const auto& x) {
         if constexpr (requires { x.packet_id; }) vars_[cap->second] = std::to_string(x.packet_id);
-      }, e->pkt.value);
+      }, e.pkt.value);
     }
-    if (a.count("scram")) return scram_answer(*e, a, expected);
+    if (const auto* ack = std::get_if<codec::suback>(&e.pkt.value)) {
+      const auto granted = ack->codes.empty() ? 0u : static_cast<unsigned>(ack->codes.front());
+      if (auto cap = a.find("capture-granted"); cap != a.end()) vars_[cap->second] = std::to_string(granted);
+      if (auto need = a.find("min-granted"); need != a.end() && granted < 0x80 &&
+                                             granted < parse_number(need->second, 2).value_or(0))
+        return step_problem{false, expected, "the broker granted QoS " + std::to_string(granted) +
+                                                 " where the scenario needs at least " + need->second +
+                                                 " (a legal choice, §3.8.4)", true};
+    }
+    if (a.count("scram")) return scram_answer(e, a, expected);
     return std::nullopt;
+  }
+
+  // <expect-all>: each expectation is met by one packet, in any order; on every client involved,
+  // nothing else may come until all of its expectations are met.
+  std::optional<step_problem> do_expect_all(const step& st) {
+    struct want {
+      client_connection* c;
+      attributes a;
+      std::vector<attributes> props;
+      std::string expected;
+      bool met = false;
+    };
+    std::vector<want> wants;
+    auto deadline = steady::now();
+    const auto start = deadline;
+    std::string all;
+    for (const auto& g : st.group) {
+      want w;
+      if (auto p = expand_all(g.attrs, w.a)) return p;
+      if (auto p = expand_list(g.properties, w.props)) return p;
+      w.c = find(w.a["client"]);
+      if (!w.c) return step_problem{true, "line " + std::to_string(g.line) + ": client " + w.a["client"], "was never opened"};
+      w.expected = describe_expectation(w.a, w.props) + " on " + w.c->name();
+      all += (all.empty() ? "" : ", ") + w.expected;
+      deadline = std::max(deadline, start + wait_of(w.a));
+      wants.push_back(std::move(w));
+    }
+    const auto expected = "in any order: " + all;
+    auto pending = [&](const client_connection* c) {
+      return std::any_of(wants.begin(), wants.end(), [&](const want& w) { return !w.met && w.c == c; });
+    };
+    for (;;) {
+      bool progress = false;
+      for (auto& w : wants) {
+        if (w.met || w.c->cursor >= w.c->events().size()) continue;
+        auto& e = w.c->events()[w.c->cursor++];
+        progress = true;
+        if (e.what != incoming::kind::packet) return step_problem{false, expected, describe(e)};
+        auto it = std::find_if(wants.begin(), wants.end(), [&](const want& x) {
+          return !x.met && x.c == w.c && !match(e.pkt, x.a, x.props, version_);
+        });
+        if (it == wants.end()) return step_problem{false, expected, describe(e) + " (matches none of them)"};
+        it->met = true;
+        note_latency(*it->c, it->a, start, e);
+        if (auto p = accepted(e, it->a, it->expected)) return p;
+      }
+      if (std::all_of(wants.begin(), wants.end(), [](const want& w) { return w.met; })) return std::nullopt;
+      if (progress) continue;
+      const bool arrived = wait_until([&] {
+        return std::any_of(wants.begin(), wants.end(), [&](const want& w) {
+          return !w.met && pending(w.c) && w.c->cursor < w.c->events().size();
+        });
+      }, deadline);
+      if (!arrived) {
+        std::string missing;
+        for (const auto& w : wants)
+          if (!w.met) missing += (missing.empty() ? "" : ", ") + w.expected;
+        return step_problem{false, expected, "nothing more within " +
+                                                 std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - start).count()) +
+                                                 " ms; still missing: " + missing};
+      }
+    }
   }
 
   // <expect scram="server-first" [scram-password="..."]>: the packet's Authentication Data is the

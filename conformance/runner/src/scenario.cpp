@@ -22,6 +22,7 @@ std::string_view to_string(step_kind k) noexcept {
     case step_kind::drop: return "drop";
     case step_kind::disconnect: return "disconnect";
     case step_kind::any_of: return "any-of";
+    case step_kind::expect_all: return "expect-all";
     case step_kind::clear_retained: return "clear-retained";
     case step_kind::end_session: return "end-session";
   }

@@ -1,5 +1,6 @@
 #include "mqttspec/conformance/scenario_loader.hpp"
 
+#include "mqttspec/conformance/scenario_lint.hpp"
 #include "mqttspec/conformance/variables.hpp"
 
 #include <pugixml.hpp>
@@ -29,10 +30,11 @@ struct step_rule {
 // The one table of step elements and their attributes.
 const std::vector<step_rule>& step_rules() {
   static const std::vector<step_rule> rules{
-      {"open", step_kind::open, {"client"}, {"timeout-ms", "ws-subprotocol"}},
+      {"open", step_kind::open, {"client"}, {"timeout-ms", "ws-subprotocol", "auto-ack"}},
       {"connect", step_kind::connect, {"client"},
        {"client-id", "clean", "keep-alive", "username", "password", "no-credentials", "will-topic", "will-payload",
-        "will-qos", "will-retain", "session-expiry", "expect", "session-present", "reason", "timeout-ms"},
+        "will-qos", "will-retain", "session-expiry", "expect", "session-present", "reason", "timeout-ms", "auto-ack",
+        "eventual"},
        false, true},
       {"send", step_kind::send, {"client"},
        {"type", "hex", "first-byte", "body-hex", "length", "topic", "topic-hex", "qos", "retain", "dup", "id",
@@ -40,13 +42,15 @@ const std::vector<step_rule>& step_rules() {
        true, true},
       {"expect", step_kind::expect, {"client", "type"},
        {"reason", "qos", "retain", "dup", "topic", "payload", "payload-hex", "payload-repeat", "id", "id-not",
-        "session-present", "codes", "capture-id", "max-size", "timeout-ms", "scram", "scram-password"},
+        "session-present", "codes", "capture-id", "max-size", "timeout-ms", "scram", "scram-password", "eventual",
+        "capture-granted", "min-granted"},
        false, true},
       {"expect-close", step_kind::expect_close, {"client"}, {"reasons", "timeout-ms", "min-ms", "require-reason", "max-size"}},
       {"expect-nothing", step_kind::expect_nothing, {"client", "ms"}, {}},
       {"drop", step_kind::drop, {"client"}, {}},
       {"disconnect", step_kind::disconnect, {"client"}, {"reason"}, false, true},
       {"any-of", step_kind::any_of, {}, {}},
+      {"expect-all", step_kind::expect_all, {}, {}},
       {"clear-retained", step_kind::clear_retained, {"topic"}, {}},
       {"end-session", step_kind::end_session, {"client-id"}, {}},
   };
@@ -62,9 +66,10 @@ const std::map<std::string_view, unsigned long> numeric_attrs{
     {"qos", 2}, {"id", 65535}, {"keep-alive", 65535}, {"will-qos", 2}, {"session-expiry", 0xFFFFFFFF},
     {"timeout-ms", 600000}, {"ms", 600000}, {"min-ms", 600000}, {"first-byte", 255}, {"length", 268435455},
     {"reason", 255}, {"payload-repeat", 268435455}, {"max-size", 268435460},
-    {"ws-split", 268435460}, {"ws-fragment", 268435460}};
+    {"ws-split", 268435460}, {"ws-fragment", 268435460}, {"min-granted", 2}};
 const std::set<std::string_view> bool_attrs{"clean", "retain", "dup", "will-retain", "session-present",
-                                            "require-reason", "no-credentials", "no-local", "rap", "present", "ws-hold"};
+                                            "require-reason", "no-credentials", "no-local", "rap", "present", "ws-hold",
+                                            "auto-ack", "eventual"};
 
 class loader {
  public:
@@ -159,11 +164,13 @@ class loader {
       const std::string_view name = child.name();
       if (child.type() != pugi::node_element) continue;
       if (name == "steps") steps(child, vars, s.steps, false);
+      else if (name == "control") steps(child, vars, s.control, false);
       else if (name == "cleanup") steps(child, vars, s.cleanup, false);
       else if (name != "title" && name != "requirement" && name != "statement")
         error(child, "scenario " + s.id + ": unexpected element <" + std::string(name) + ">");
     }
     if (s.steps.empty()) error(n, "scenario " + s.id + ": no <steps>");
+    for (const auto& p : lint(s)) out_.errors.push_back({file_, p.line ? p.line : s.line, "scenario " + s.id + ": " + p.message});
     for (auto a : n.attributes()) {
       const std::string_view an = a.name();
       if (an != "id" && an != "level" && an != "requires")
@@ -187,9 +194,8 @@ class loader {
         continue;
       }
       if (expectations_only && rule->kind != step_kind::expect && rule->kind != step_kind::expect_close &&
-          rule->kind != step_kind::expect_nothing) {
-        error(child, "<any-of> options may only hold expect, expect-close and expect-nothing, not <" +
-                         std::string(name) + ">");
+          rule->kind != step_kind::expect_nothing && rule->kind != step_kind::expect_all) {
+        error(child, "<any-of> options and <expect-all> may only hold expectations, not <" + std::string(name) + ">");
         continue;
       }
       step st;
@@ -222,6 +228,8 @@ class loader {
           st.options.emplace_back();
           steps(sub_node, vars, st.options.back(), true);
           if (st.options.back().empty()) error(sub_node, "<option> without steps");
+        } else if (st.kind == step_kind::expect_all) {
+          continue;  // read below, as a list of steps
         } else if (sn == "topic" && rule->has_topics) {
           st.topics.push_back(attrs_of(sub_node, vars, {"filter", "qos", "no-local", "rap", "rh"}));
         } else if (sn == "property" && rule->has_properties) {
@@ -232,6 +240,12 @@ class loader {
         }
       }
       if (st.kind == step_kind::any_of && st.options.size() < 2) error(child, "<any-of> needs at least two <option>s");
+      if (st.kind == step_kind::expect_all) {
+        steps(child, vars, st.group, true);
+        for (const auto& g : st.group)
+          if (g.kind != step_kind::expect) error(child, "<expect-all> holds only <expect> steps");
+        if (st.group.size() < 2) error(child, "<expect-all> needs at least two <expect>s");
+      }
       out.push_back(std::move(st));
     }
   }

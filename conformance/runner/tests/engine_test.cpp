@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 
 namespace mqttspec::conformance {
@@ -111,24 +112,32 @@ TEST(capabilities, compared_values) {
   scenario s;
   s.requires_caps = {"receive-maximum<=2", "receive-maximum>1", "maximum-qos=2", "receive-maximum<3"};
   EXPECT_TRUE(missing_capabilities(s, caps).empty());
-  s.requires_caps = {"receive-maximum<2", "maximum-packet-size<=100", "receive-maximum>=x"};
+  s.requires_caps = {"receive-maximum<2", "server-keep-alive<=100", "receive-maximum>=x"};
   EXPECT_EQ(missing_capabilities(s, caps),
             (std::vector<std::string>{"receive-maximum<2 (it is 2)",
-                                      "maximum-packet-size<=100 (maximum-packet-size unknown)",
+                                      "server-keep-alive<=100 (server-keep-alive unknown)",
                                       "receive-maximum>=x (not a number)"}));
+  // No Maximum Packet Size property: no limit but the protocol's, so any size requirement holds.
+  s.requires_caps = {"maximum-packet-size>=268435455"};
+  EXPECT_TRUE(missing_capabilities(s, caps).empty());
 }
 
 TEST(engine, any_of_accepts_the_second_option) {
-  fake_broker b(behaviour::close);
-  auto s = load_one(R"(<open client="a"/><any-of><option><expect client="a" type="connack"/></option>
-      <option><expect-close client="a"/></option></any-of>)");
+  fake_broker b(behaviour::scripted, std::string("\x20\x02\x00\x00", 4));
+  auto s = load_one(R"(<connect client="a" expect="none"/><any-of><option><expect client="a" type="pingresp"/></option>
+      <option><expect client="a" type="connack"/></option></any-of>)");
   auto r = run_scenario(s, options(b.port()), default_v311(), 0);
   EXPECT_EQ(r.v, verdict::pass) << r.message;
 }
 
-scenario load_v5(const std::string& steps) {
+// The scripted brokers below close every connection after their script, so a scenario that expects
+// a close needs a control that asks no more than the CONNACK they do send.
+const std::string connack_control = R"(<control><connect client="ok"/></control>)";
+
+scenario load_v5(const std::string& steps, const std::string& control = connack_control) {
   const std::string xml = "<scenarios><scenario id=\"t\"><title>t</title><requirement>r</requirement>"
-                          "<statement ref=\"MQTT-3.1.0-1\"/><steps>" + steps + "</steps></scenario></scenarios>";
+                          "<statement ref=\"MQTT-3.1.0-1\"/><steps>" + steps + "</steps>" + control +
+                          "</scenario></scenarios>";
   auto r = load_scenario_text(xml, suite_version::v5, "t.xml", nullptr);
   EXPECT_TRUE(r.errors.empty()) << (r.errors.empty() ? "" : to_string(r.errors.front()));
   return r.scenarios.at(0);
@@ -206,6 +215,101 @@ TEST(engine, scram_variables_need_credentials) {
   fake_broker b(behaviour::scripted, auth_challenge("r=x,s=QUJD,i=1"));
   auto r = run_scenario(load_v5(scram_steps), options(b.port()), {}, 0);
   EXPECT_EQ(r.v, verdict::error) << r.message;
+}
+
+// 3.1.1 bytes for the scripted brokers below.
+const std::string connack311("\x20\x02\x00\x00", 4);
+const std::string suback_granted_1("\x90\x03\x00\x01\x01", 5);  // id 1, granted QoS 1
+const std::string publish_qos0("\x30\x04\x00\x01tx", 6);        // topic "t", payload "x"
+const std::string subscribe_then(R"(<connect client="a"/>
+    <send client="a" type="subscribe" id="1" filter="t" qos="2"/>)");
+
+bool sent(const scenario_result& r, std::string_view packet) {
+  return std::any_of(r.log.begin(), r.log.end(), [&](const wire_entry& e) {
+    return e.direction == "send" && to_text(e).find(packet) != std::string::npos;
+  });
+}
+
+TEST(engine, expect_all_accepts_any_order) {
+  // The retained PUBLISH comes before the SUBACK (§3.8.4 allows it).
+  fake_broker b(behaviour::scripted, connack311 + publish_qos0 + suback_granted_1);
+  auto r = run_scenario(load_one(subscribe_then + R"(<expect-all>
+      <expect client="a" type="suback" id="1"/><expect client="a" type="publish" payload="x"/></expect-all>)"),
+                        options(b.port()), default_v311(), 0);
+  EXPECT_EQ(r.v, verdict::pass) << r.message;
+}
+
+TEST(engine, expect_all_fails_on_a_packet_it_did_not_expect) {
+  fake_broker b(behaviour::scripted, connack311 + publish_qos0 + std::string("\xD0\x00", 2) + suback_granted_1);
+  auto r = run_scenario(load_one(subscribe_then + R"(<expect-all>
+      <expect client="a" type="suback" id="1"/><expect client="a" type="publish" payload="x"/></expect-all>)"),
+                        options(b.port()), default_v311(), 0);
+  EXPECT_EQ(r.v, verdict::fail);
+  EXPECT_NE(r.observed.find("PINGRESP"), std::string::npos) << r.observed;
+  EXPECT_NE(r.expected.find("in any order"), std::string::npos) << r.expected;
+}
+
+TEST(engine, expect_all_fails_when_one_never_comes) {
+  fake_broker b(behaviour::scripted, connack311 + suback_granted_1);
+  auto r = run_scenario(load_one(subscribe_then + R"(<expect-all>
+      <expect client="a" type="suback" id="1"/><expect client="a" type="publish" payload="x"/></expect-all>)"),
+                        options(b.port()), default_v311(), 0);
+  EXPECT_EQ(r.v, verdict::fail);
+  EXPECT_NE(r.observed.find("the connection"), std::string::npos) << r.observed;
+}
+
+TEST(engine, a_lower_granted_qos_passes_unless_the_scenario_needs_more) {
+  fake_broker b(behaviour::scripted, connack311 + suback_granted_1);
+  auto lower = run_scenario(load_one(subscribe_then + R"(<expect client="a" type="suback" id="1" codes="2"/>)"),
+                            options(b.port()), default_v311(), 0);
+  EXPECT_EQ(lower.v, verdict::pass) << lower.message;
+  auto needs = run_scenario(
+      load_one(subscribe_then + R"(<expect client="a" type="suback" id="1" codes="2" min-granted="2"/>)"),
+      options(b.port()), default_v311(), 0);
+  EXPECT_EQ(needs.v, verdict::unsupported);
+  EXPECT_NE(needs.message.find("granted QoS 1"), std::string::npos) << needs.message;
+  auto failure = run_scenario(load_one(subscribe_then + R"(<expect client="a" type="suback" id="1" codes="0x80"/>)"),
+                              options(b.port()), default_v311(), 0);
+  EXPECT_EQ(failure.v, verdict::fail);
+}
+
+TEST(engine, granted_qos_is_captured_for_later_steps) {
+  // Granted 1, then a QoS 1 delivery: qos="${min(g,2)}" expects 1.
+  fake_broker b(behaviour::scripted, connack311 + suback_granted_1 + std::string("\x32\x06\x00\x01t\x00\x07x", 8));
+  auto r = run_scenario(load_one(subscribe_then + R"(<expect client="a" type="suback" id="1" capture-granted="g"/>
+      <send client="a" type="pingreq"/><expect client="a" type="publish" qos="${min(g,2)}"/>)"), options(b.port()),
+                        default_v311(), 0);
+  EXPECT_EQ(r.v, verdict::pass) << r.message;
+}
+
+TEST(engine, deliveries_are_acknowledged_automatically) {
+  // A QoS 1 PUBLISH (id 7) and a PUBREL (id 5): the client answers PUBACK and PUBCOMP, and the
+  // PUBREL it answered is not shown to the steps, so the PINGRESP is the next packet.
+  fake_broker b(behaviour::scripted, connack311 + std::string("\x32\x06\x00\x01t\x00\x07x", 8) +
+                                         std::string("\x62\x02\x00\x05", 4) + std::string("\xD0\x00", 2));
+  auto r = run_scenario(load_one(R"(<connect client="a"/><expect client="a" type="publish" qos="1"/>
+      <expect client="a" type="pingresp"/>)"), options(b.port()), default_v311(), 0);
+  EXPECT_EQ(r.v, verdict::pass) << r.message;
+  EXPECT_TRUE(sent(r, "PUBACK")) << wire_log_text(r);
+  EXPECT_TRUE(sent(r, "PUBCOMP")) << wire_log_text(r);
+
+  auto manual = run_scenario(load_one(R"(<connect client="a" auto-ack="0"/><expect client="a" type="publish" qos="1"/>
+      <expect client="a" type="pubrel" id="5"/>)"), options(b.port()), default_v311(), 0);
+  EXPECT_EQ(manual.v, verdict::pass) << manual.message;
+  EXPECT_FALSE(sent(manual, "PUBACK")) << wire_log_text(manual);
+}
+
+TEST(engine, a_close_is_no_evidence_when_the_broker_refuses_the_control) {
+  // A server that closes every connection "passes" a rejection scenario only until its control runs.
+  fake_broker b(behaviour::close);
+  auto s = load_one(R"(<open client="a"/><send client="a" hex="10 00"/><expect-close client="a"/>)");
+  auto r = run_scenario(s, options(b.port()), default_v311(), 0);
+  EXPECT_EQ(r.v, verdict::error);
+  EXPECT_NE(r.message.find("target refused the valid control"), std::string::npos) << r.message;
+
+  fake_broker closing(behaviour::scripted, std::string("\x20\x03\x00\x00\x00", 5));  // a CONNACK, then the close
+  auto ok = run_scenario(load_v5(R"(<connect client="a"/><expect-close client="a"/>)"), options(closing.port()), {}, 0);
+  EXPECT_EQ(ok.v, verdict::pass) << ok.message;
 }
 
 TEST(engine, prefix_is_fixed_width_and_alphanumeric) {

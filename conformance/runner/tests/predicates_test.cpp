@@ -133,5 +133,15 @@ TEST(variables, expand_and_unknown) {
   EXPECT_FALSE(parse_number("256", 255));
 }
 
+TEST(variables, arithmetic_over_numbers_and_variables) {
+  const variables v{{"g", "1"}, {"c.keep-alive", "5"}};
+  EXPECT_EQ(expand("${min(g,2)}", v).text, "1");
+  EXPECT_EQ(expand("${max(g, 2)}", v).text, "2");
+  EXPECT_EQ(expand("${mul(c.keep-alive,1500)}", v).text, "7500");
+  EXPECT_EQ(expand("${add(g,g,1)}", v).text, "3");
+  EXPECT_EQ(expand("${min(h,2)}", v).unknown, "min(h,2)");  // h is undefined
+  EXPECT_EQ(expand("${pow(g,2)}", v).unknown, "pow(g,2)");
+}
+
 }  // namespace
 }  // namespace mqttspec::conformance

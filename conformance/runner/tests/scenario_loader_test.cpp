@@ -86,6 +86,56 @@ TEST(scenario_loader, repository_scenarios_load_cleanly) {
   EXPECT_GT(r.scenarios.size(), 100u);
 }
 
+// One 5.0 scenario around `steps`, linted as the loader does.
+std::vector<std::string> lint_errors(const std::string& steps, const std::string& attrs = "") {
+  const std::string xml = "<scenarios><scenario id=\"t\" " + attrs + "><title>t</title><requirement>r</requirement>"
+                          "<statement ref=\"MQTT-3.1.0-1\"/><steps>" + steps + "</steps></scenario></scenarios>";
+  std::vector<std::string> out;
+  for (const auto& e : load_scenario_text(xml, suite_version::v5, "t.xml", nullptr).errors) out.push_back(e.message);
+  return out;
+}
+
+const std::string subscribed = R"(<connect client="s"/><send client="s" type="subscribe" id="1" filter="t" qos="1"/>)";
+
+TEST(scenario_lint, suback_and_publish_in_sequence_need_a_group) {
+  auto e = lint_errors(subscribed + R"(<expect client="s" type="suback" id="1"/><expect client="s" type="publish"/>)");
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_NE(e[0].find("<expect-all>"), std::string::npos) << e[0];
+  // Expectations of another client between them change nothing; something sent in between does.
+  EXPECT_EQ(lint_errors(subscribed + R"(<expect client="s" type="suback" id="1"/><expect client="o" type="pingresp"/>
+      <expect client="s" type="publish"/>)").size(), 1u);
+  EXPECT_TRUE(lint_errors(subscribed + R"(<expect client="s" type="suback" id="1"/>
+      <send client="s" type="publish" topic="t" qos="0"/><expect client="s" type="publish"/>)").empty());
+  EXPECT_TRUE(lint_errors(subscribed + R"(<expect-all><expect client="s" type="suback" id="1"/>
+      <expect client="s" type="publish"/></expect-all>)").empty());
+}
+
+TEST(scenario_lint, acks_are_sent_only_by_clients_without_auto_ack) {
+  const std::string delivery = R"(<expect client="s" type="suback" id="1"/>
+      <send client="s" type="publish" topic="t" qos="1" id="2"/><expect client="s" type="puback" id="2"/>
+      <expect client="s" type="publish" capture-id="d"/><send client="s" type="puback" id="${d}"/>)";
+  auto e = lint_errors(subscribed + delivery);
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_NE(e[0].find("auto-ack"), std::string::npos) << e[0];
+  const std::string manual = R"(<connect client="s" auto-ack="0"/><send client="s" type="subscribe" id="1" filter="t" qos="1"/>)";
+  EXPECT_TRUE(lint_errors(manual + delivery).empty());
+}
+
+TEST(scenario_lint, big_packets_respect_the_advertised_maximum) {
+  const std::string big = R"(<connect client="p"/><send client="p" type="publish" topic="t" qos="0" payload="x" payload-repeat="300"/>)";
+  auto e = lint_errors(big);
+  ASSERT_EQ(e.size(), 1u);
+  EXPECT_NE(e[0].find("Maximum Packet Size"), std::string::npos) << e[0];
+  EXPECT_TRUE(lint_errors(big, R"(requires="maximum-packet-size&gt;=400")").empty());
+  EXPECT_TRUE(lint_errors(R"(<connect client="p"/><send client="p" type="publish" topic="t" qos="0" payload="x"
+      payload-repeat="${cap.maximum-packet-size}"/>)").empty());
+}
+
+TEST(scenario_loader, expect_all_holds_only_expectations) {
+  EXPECT_FALSE(lint_errors(R"(<expect-all><expect client="a" type="suback"/><drop client="a"/></expect-all>)").empty());
+  EXPECT_FALSE(lint_errors(R"(<expect-all><expect client="a" type="suback"/></expect-all>)").empty());
+}
+
 TEST(selection, by_id_glob_statement_and_section) {
   auto r = load_scenario_text(one, suite_version::v5, "f.xml", nullptr);
   const auto& s = r.scenarios[0];

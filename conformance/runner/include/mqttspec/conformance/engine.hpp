@@ -39,6 +39,9 @@ struct enhanced_auth_credentials {
 struct engine_options {
   target broker;
   std::chrono::milliseconds timeout{2000};  // default deadline of each expectation
+  // The ceiling of an <expect eventual="1">: behaviour the spec sets no deadline for (a resend on
+  // session resumption, queued delivery) may come this late and still pass.
+  std::chrono::milliseconds eventual_timeout{30000};
   credentials cred;
   // Set: ${auth.method}, ${auth.user} and ${scram.client-first} are defined, and an <expect
   // scram="server-first"> reads the broker's challenge and defines ${scram.client-final} and the

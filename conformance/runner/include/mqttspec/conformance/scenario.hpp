@@ -23,6 +23,7 @@ enum class step_kind {
   drop,            // abrupt close of our side, no DISCONNECT
   disconnect,      // DISCONNECT, then close
   any_of,          // one of several option sequences (expectations only) matches
+  expect_all,      // a set of expectations met in any order (on one or several clients)
   clear_retained,  // cleanup: a fresh client publishes an empty retained message to a topic
   end_session,     // cleanup: a fresh client connects with a clean session and disconnects
 };
@@ -36,6 +37,7 @@ struct step {
   std::vector<attributes> topics;      // <topic .../> children of SUBSCRIBE / UNSUBSCRIBE / codes
   std::vector<attributes> properties;  // <property .../> children: to send, or to check
   std::vector<std::vector<step>> options;  // any-of: each option is a sequence of steps
+  std::vector<step> group;                 // expect-all: the expectations, in no particular order
   int line = 0;                        // in the scenario file, for messages
 };
 
@@ -48,6 +50,10 @@ struct scenario {
   std::vector<std::string> requires_caps;
   suite_version version{};
   std::vector<step> steps;
+  // Played on fresh connections once the steps passed: the same broker accepts the corrected
+  // input, so the rejection the steps observed was earned. Empty: a scenario that expects a close
+  // gets the default control (a valid CONNECT, PINGREQ/PINGRESP).
+  std::vector<step> control;
   std::vector<step> cleanup;
   std::string file;
   int line = 0;

@@ -26,6 +26,9 @@ std::string cls(verdict v) {
   return "v-" + s;
 }
 
+// The id of a scenario's entry among the failures, for links from the findings.
+std::string anchor(const scenario& sc) { return "sc-" + esc(sc.id); }
+
 }  // namespace
 
 void write_html(const run_summary& s, const catalog& cat, std::ostream& out) {
@@ -38,6 +41,7 @@ table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:
 .v-unsupported{background:#eee}.v-error{background:#f0a0f0}.gap{background:#fff3f3}
 pre{background:#f6f6f6;padding:8px;overflow-x:auto;font-size:12px}
 details{margin:0.5em 0}
+li{margin:0.4em 0;padding:2px 6px}
 </style></head><body>
 )";
   out << "<h1>mqttspec conformance report</h1>\n<p>Target: <b>" << esc(s.target) << "</b>; started " << esc(s.started_at)
@@ -60,6 +64,21 @@ details{margin:0.5em 0}
   }
   for (const auto& n : s.notes) out << "<p>Note: " << esc(n) << "</p>\n";
 
+  // Findings first: one per defect, linking to the failures it explains.
+  out << "<h2>Findings</h2>\n";
+  const auto findings = group_findings(s.results);
+  out << (findings.empty() ? "<p>None.</p>\n" : "<ol>\n");
+  for (const auto& f : findings) {
+    const auto* st = cat.find(f.statement);
+    const auto n = f.results.size();
+    out << "<li class=\"" << cls(f.v) << "\"><b>" << esc(f.statement) << "</b> — "
+        << esc(st ? st->summary : f.observation) << " (" << n << (n == 1 ? " scenario" : " scenarios")
+        << ")<br>observed: <code>" << esc(f.observation) << "</code><br>";
+    for (const auto* r : f.results) out << "<a href=\"#" << anchor(*r->sc) << "\">" << esc(r->sc->id) << "</a> ";
+    out << "</li>\n";
+  }
+  if (!findings.empty()) out << "</ol>\n";
+
   // Failures with their wire logs.
   out << "<h2>Failures, errors and warnings</h2>\n";
   bool any = false;
@@ -67,11 +86,12 @@ details{margin:0.5em 0}
     if (r.v == verdict::pass || r.v == verdict::unsupported) continue;
     any = true;
     const auto& sc = *r.sc;
-    out << "<details open><summary class=\"" << cls(r.v) << "\"><b>" << esc(sc.id) << "</b> [" << to_string(r.v)
-        << "] " << esc(sc.title) << "</summary>\n<table>";
+    out << "<details open id=\"" << anchor(sc) << "\"><summary class=\"" << cls(r.v) << "\"><b>" << esc(sc.id)
+        << "</b> [" << to_string(r.v) << "] " << esc(sc.title) << "</summary>\n<table>";
     out << "<tr><th>statements</th><td>";
     for (const auto& id : sc.statements) out << esc(id) << " ";
     out << "(" << to_string(sc.lvl) << ")</td></tr>";
+    if (!r.broken.empty()) out << "<tr><th>broken</th><td>" << esc(r.broken) << "</td></tr>";
     out << "<tr><th>requirement</th><td>" << esc(sc.requirement) << "</td></tr>";
     if (!r.expected.empty()) {
       out << "<tr><th>expected</th><td>" << esc(r.expected) << "</td></tr>";
@@ -129,7 +149,7 @@ std::optional<std::string> write_reports(const run_summary& s, const catalog& ca
     return std::nullopt;
   };
   if (auto e = write("junit.xml", [&](std::ostream& o) { write_junit(s, o); })) return e;
-  if (auto e = write("results.json", [&](std::ostream& o) { write_json(s, o); })) return e;
+  if (auto e = write("results.json", [&](std::ostream& o) { write_json(s, cat, o); })) return e;
   if (auto e = write("statements.csv", [&](std::ostream& o) { write_statement_csv(s, cat, o); })) return e;
   if (auto e = write("statements.md", [&](std::ostream& o) { write_statement_markdown(s, cat, o); })) return e;
   if (auto e = write("report.html", [&](std::ostream& o) { write_html(s, cat, o); })) return e;

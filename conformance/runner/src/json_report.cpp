@@ -4,7 +4,7 @@
 
 namespace mqttspec::conformance {
 
-void write_json(const run_summary& s, std::ostream& out) {
+void write_json(const run_summary& s, const catalog& cat, std::ostream& out) {
   nlohmann::ordered_json j;
   j["tool"] = "mqttspec";
   j["target"] = s.target;
@@ -25,6 +25,22 @@ void write_json(const run_summary& s, std::ostream& out) {
     for (const auto& [k, val] : caps.values) c["values"][k] = val;
   }
   j["notes"] = s.notes;
+  // One entry per defect; "scenarios" name the results below that it made fail.
+  j["findings"] = nlohmann::ordered_json::array();
+  for (const auto& f : group_findings(s.results)) {
+    const auto& first = *f.results.front();
+    nlohmann::ordered_json x;
+    x["statement"] = f.statement;
+    const auto* st = cat.find(f.statement);
+    x["summary"] = st ? st->summary : "";
+    x["observation"] = f.observation;
+    x["expected"] = first.expected;
+    x["level"] = to_string(first.sc->lvl);
+    x["verdict"] = to_string(f.v);
+    x["scenarios"] = nlohmann::ordered_json::array();
+    for (const auto* r : f.results) x["scenarios"].push_back(r->sc->id);
+    j["findings"].push_back(std::move(x));
+  }
   j["results"] = nlohmann::ordered_json::array();
   for (const auto& r : s.results) {
     const auto& sc = *r.sc;
@@ -39,6 +55,7 @@ void write_json(const run_summary& s, std::ostream& out) {
     x["verdict"] = to_string(r.v);
     x["duration_ms"] = r.duration_ms;
     if (!r.message.empty()) x["message"] = r.message;
+    if (!r.broken.empty()) x["broken"] = r.broken;
     if (!r.expected.empty()) x["expected"] = r.expected;
     if (!r.observed.empty()) x["observed"] = r.observed;
     if (!r.findings.empty()) x["findings"] = r.findings;

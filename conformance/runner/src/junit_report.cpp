@@ -46,6 +46,17 @@ void write_junit(const run_summary& s, std::ostream& out) {
     if (!suites.count(key)) order.push_back(key);
     suites[key].push_back(&r);
   }
+  // Each failing testcase names its finding, so CI shows which failures share one defect.
+  const auto findings = group_findings(s.results);
+  std::map<const scenario_result*, std::string> finding_of;
+  for (std::size_t i = 0; i < findings.size(); ++i) {
+    const auto& f = findings[i];
+    const auto n = f.results.size();
+    const auto text = "finding " + std::to_string(i + 1) + " of " + std::to_string(findings.size()) + ": " +
+                      f.statement + ": " + f.observation + " (" + std::to_string(n) +
+                      (n == 1 ? " scenario)" : " scenarios)");
+    for (const auto* r : f.results) finding_of[r] = text;
+  }
   std::size_t total = 0, failures = 0, errors = 0, skipped = 0;
   double time = 0;
   for (const auto& key : order) {
@@ -66,14 +77,17 @@ void write_junit(const run_summary& s, std::ostream& out) {
       property(props, "level", std::string(to_string(sc.lvl)));
       for (const auto& id : sc.statements) property(props, "statement", id);
       property(props, "title", sc.title);
+      if (!r->broken.empty()) property(props, "broken", r->broken);
+      const auto group = finding_of.find(r);
+      if (group != finding_of.end()) property(props, "finding", xml_safe(group->second));
       const std::string detail = "requirement: " + sc.requirement + "\nexpected: " + r->expected + "\nobserved: " +
                                  r->observed + "\nrerun: " + rerun_command(s, sc);
       if (is_failure(r->v, s.strict) && r->v != verdict::error) {
         ++f;
         auto fl = tc.append_child("failure");
-        fl.append_attribute("message") = xml_safe(r->message).c_str();
+        fl.append_attribute("message") = xml_safe(failed_statement(*r) + ": " + r->message).c_str();
         fl.append_attribute("type") = std::string(to_string(r->v)).c_str();
-        std::string text = detail;
+        std::string text = (group != finding_of.end() ? group->second + "\n" : "") + detail;
         for (const auto& fd : r->findings) text += "\nfinding: " + fd;
         fl.text().set(xml_safe(text).c_str());
       } else if (r->v == verdict::error) {

@@ -30,9 +30,20 @@ struct run_summary {
 
 std::string rerun_command(const run_summary& s, const scenario& sc);
 
+// One broker defect: the failures (fail and non-strict; errors are the harness's, never findings)
+// that name the same statement with the same normalized observation.
+struct finding {
+  std::string statement;    // failed_statement() of every member
+  std::string observation;  // normalize_observation() of their observed text (or message)
+  verdict v = verdict::fail;                    // the worst member's
+  std::vector<const scenario_result*> results;  // in scenario order
+};
+// Fails before non-stricts, then the widest first, then in scenario order.
+std::vector<finding> group_findings(const std::vector<scenario_result>& results);
+
 // JUnit: one <testsuite> per (version, section), <testcase name=scenario id>.
 void write_junit(const run_summary& s, std::ostream& out);
-void write_json(const run_summary& s, std::ostream& out);
+void write_json(const run_summary& s, const catalog& cat, std::ostream& out);
 // Per statement of the catalog: scenarios and their verdicts (CSV and markdown).
 void write_statement_csv(const run_summary& s, const catalog& cat, std::ostream& out);
 void write_statement_markdown(const run_summary& s, const catalog& cat, std::ostream& out);

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace mqttspec::conformance {
@@ -34,6 +35,9 @@ struct scenario_result {
   std::string expected;   // what the failing step wanted
   std::string observed;   // what the broker did instead
   std::string message;    // error / unsupported reason, or a one-line summary of the failure
+  // The qualified statement the failure names when it is not the scenario's own (say, the decode
+  // error of a malformed packet the broker sent); empty: the scenario's first statement.
+  std::string broken;
   int step_line = 0;      // the failing step's line in its file
   std::vector<std::string> findings;  // broker bytes that did not decode, with their statement
   std::vector<wire_entry> log;
@@ -41,5 +45,13 @@ struct scenario_result {
 };
 
 std::string wire_log_text(const scenario_result& r);
+
+// The statement a failure is about: `broken`, else the scenario's first statement.
+std::string failed_statement(const scenario_result& r);
+
+// The observation with the parts that differ between runs and scenarios replaced by placeholders
+// (run prefix, packet identifiers, milliseconds, byte offsets, payloads, client ids), so the same
+// broker behaviour reads the same in every scenario it breaks.
+std::string normalize_observation(std::string_view observed);
 
 }  // namespace mqttspec::conformance

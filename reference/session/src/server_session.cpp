@@ -26,8 +26,34 @@ std::optional<std::uint8_t> protocol_level(const codec::frame& f) {
 
 }  // namespace
 
-server_session::server_session(server_limits limits, millis now)
-    : limits_(limits), framer_(limits.maximum_packet_size), accepted_at_(now), last_received_(now) {}
+std::optional<reason_code> specific_reason(const close_cause& cause) noexcept {
+  if (const auto* r = std::get_if<rule>(&cause)) {
+    if (*r == rule::unknown_topic_alias) return reason_code::topic_alias_invalid;
+    return std::nullopt;
+  }
+  const auto* e = std::get_if<codec::errc>(&cause);
+  if (!e) return std::nullopt;
+  switch (*e) {
+    case codec::errc::wildcard_in_topic_name:
+    case codec::errc::empty_topic_name:
+      return reason_code::topic_name_invalid;
+    case codec::errc::empty_topic_filter:
+    case codec::errc::misplaced_multi_level_wildcard:
+    case codec::errc::misplaced_single_level_wildcard:
+    case codec::errc::empty_share_name:
+    case codec::errc::invalid_shared_subscription:
+      return reason_code::topic_filter_invalid;
+    default:
+      return std::nullopt;
+  }
+}
+
+server_session::server_session(server_limits limits, millis now, server_options options)
+    : limits_(limits),
+      options_(options),
+      framer_(limits.maximum_packet_size),
+      accepted_at_(now),
+      last_received_(now) {}
 
 std::vector<event> server_session::receive(codec::bytes_view data, millis now) {
   std::vector<event> out;
@@ -50,17 +76,21 @@ void server_session::handle_frame(const codec::frame& f, millis now, std::vector
   last_received_ = now;
   if (state_ == state::awaiting_connect) {
     if (f.type_bits() != static_cast<std::uint8_t>(codec::packet_type::connect))
-      return finish({std::nullopt, qualified(version_, "MQTT-3.1.0-1"), "first packet is not CONNECT"}, out);
+      return finish({std::nullopt, qualified(version_, "MQTT-3.1.0-1"), "first packet is not CONNECT", false,
+                     rule::first_packet_not_connect},
+                    out);
     return handle_connect(f, now, out);
   }
   if (f.type_bits() == static_cast<std::uint8_t>(codec::packet_type::connect))
-    return protocol_close(reason_code::protocol_error, qualified(version_, "MQTT-3.1.0-2"), "second CONNECT", out);
+    return protocol_close(reason_code::protocol_error, rule::second_connect, qualified(version_, "MQTT-3.1.0-2"),
+                          "second CONNECT", out);
   if (!connack_sent_) {
     // Mid-authentication only AUTH or DISCONNECT may come (v5:MQTT-3.1.2-30).
     auth_expected_ = false;
     if (f.type_bits() != static_cast<std::uint8_t>(codec::packet_type::auth) &&
         f.type_bits() != static_cast<std::uint8_t>(codec::packet_type::disconnect))
-      return protocol_close(reason_code::protocol_error, "v5:MQTT-3.1.2-30", "packet other than AUTH before CONNACK", out);
+      return protocol_close(reason_code::protocol_error, rule::packet_before_connack, "v5:MQTT-3.1.2-30",
+                            "packet other than AUTH before CONNACK", out);
   }
 
   // Copy the frame once into shared storage, and decode from there: the delivered packet's views
@@ -95,9 +125,10 @@ void server_session::handle_connect(const codec::frame& f, millis now, std::vect
     if (e.code == codec::errc::unsupported_protocol_version) {  // v3.1.1:MQTT-3.1.2-2, v5:MQTT-3.1.2-2
       const auto level = protocol_level(f);
       out.push_back(transmit{codec::bytes(level && *level > 5 ? v5_connack_refused_version : v311_connack_refused_version)});
-      return finish({reason_code::unsupported_protocol_version, e.statement, "unsupported protocol level"}, out);
+      return finish({reason_code::unsupported_protocol_version, e.statement, "unsupported protocol level", false, e.code},
+                    out);
     }
-    return finish({std::nullopt, e.statement, e.message()}, out);  // e.g. not "MQTT": v3.1.1:MQTT-3.1.2-1
+    return finish({std::nullopt, e.statement, e.message(), false, e.code}, out);  // e.g. not "MQTT": v3.1.1:MQTT-3.1.2-1
   }
   version_ = *version;
   version_known_ = true;
@@ -116,7 +147,8 @@ bool server_session::resolve_topic_alias(codec::publish& p, std::vector<event>& 
   if (!p.props.topic_alias) return true;
   const auto alias = *p.props.topic_alias;
   if (alias > limits_.topic_alias_maximum) {  // v5:MQTT-3.2.2-17, v5:MQTT-3.3.2-9
-    protocol_close(reason_code::topic_alias_invalid, "v5:MQTT-3.3.2-9", "Topic Alias above the maximum", out);
+    protocol_close(reason_code::topic_alias_invalid, rule::topic_alias_above_maximum, "v5:MQTT-3.3.2-9",
+                   "Topic Alias above the maximum", out);
     return false;
   }
   if (!p.topic.empty()) {
@@ -125,7 +157,8 @@ bool server_session::resolve_topic_alias(codec::publish& p, std::vector<event>& 
   }
   auto it = inbound_aliases_.find(alias);
   if (it == inbound_aliases_.end()) {  // §3.3.2.3.4: an unknown alias with no topic is a Protocol Error
-    protocol_close(reason_code::protocol_error, {}, "Topic Alias not set on this connection", out);
+    protocol_close(reason_code::protocol_error, rule::unknown_topic_alias, {}, "Topic Alias not set on this connection",
+                   out);
     return false;
   }
   p.topic = it->second;
@@ -206,14 +239,15 @@ std::vector<event> server_session::on_timer(millis now) {
   const auto due = deadline();
   if (!due || now < *due) return out;
   if (state_ == state::awaiting_connect) {
-    finish({std::nullopt, {}, "no CONNECT within the connect timeout"}, out);
+    finish({std::nullopt, {}, "no CONNECT within the connect timeout", false, rule::connect_timeout}, out);
   } else if (!connack_sent_) {
-    finish({std::nullopt, {}, "authentication not finished within the connect timeout"}, out);
+    finish({std::nullopt, {}, "authentication not finished within the connect timeout", false, rule::connect_timeout},
+           out);
   } else {
     // Keep Alive ×1.5 without a packet: close as for a network failure (v5:MQTT-3.1.2-22,
     // v3.1.1:MQTT-3.1.2-24); 5.0 lets the server say why first.
     const auto statement = qualified(version_, codec::is_v5(version_) ? "MQTT-3.1.2-22" : "MQTT-3.1.2-24");
-    protocol_close(reason_code::keep_alive_timeout, statement, "Keep Alive timeout", out);
+    protocol_close(reason_code::keep_alive_timeout, rule::keep_alive_timeout, statement, "Keep Alive timeout", out);
   }
   return out;
 }
@@ -227,12 +261,14 @@ std::vector<event> server_session::transport_closed(millis /*now*/) {
 void server_session::fail(const codec::decode_error& e, std::vector<event>& out) {
   // Before a CONNECT has told us the version we cannot answer in a format the client reads
   // (v3.1.1:MQTT-3.1.4-1, v5:MQTT-4.13.1-1 makes the CONNACK optional): just close.
-  if (!version_known_ || !codec::is_v5(version_)) return finish({std::nullopt, e.statement, e.message()}, out);
+  if (!version_known_ || !codec::is_v5(version_))
+    return finish({std::nullopt, e.statement, e.message(), false, e.code}, out);
   // 5.0: say why with the error's reason code, in a CONNACK while connecting, else a DISCONNECT
   // (v5:MQTT-4.13.1-1).
   const auto t = connack_sent_ ? codec::packet_type::disconnect : codec::packet_type::connack;
   auto reason = e.reason();
   if (!codec::is_valid_for(reason, t)) reason = reason_code::malformed_packet;
+  reason = close_reason(reason, e.code, t);
   if (!connack_sent_) {
     codec::connack ack;
     ack.code = reason;
@@ -243,18 +279,27 @@ void server_session::fail(const codec::decode_error& e, std::vector<event>& out)
     d.code = reason;
     out.push_back(transmit{*codec::encode(d, version_)});
   }
-  finish({reason, e.statement, e.message()}, out);
+  finish({reason, e.statement, e.message(), false, e.code}, out);
 }
 
-void server_session::protocol_close(reason_code reason, std::string statement, std::string why,
+void server_session::protocol_close(reason_code reason, rule cause, std::string statement, std::string why,
                                     std::vector<event>& out) {
   if (codec::is_v5(version_) && connack_sent_) {
     codec::disconnect d;
-    d.code = reason;
+    d.code = close_reason(reason, cause, codec::packet_type::disconnect);
     out.push_back(transmit{*codec::encode(d, version_)});
-    return finish({reason, std::move(statement), std::move(why)}, out);
+    return finish({d.code, std::move(statement), std::move(why), false, cause}, out);
   }
-  finish({std::nullopt, std::move(statement), std::move(why)}, out);
+  finish({std::nullopt, std::move(statement), std::move(why), false, cause}, out);
+}
+
+reason_code server_session::close_reason(reason_code usual, const close_cause& cause,
+                                       codec::packet_type t) const noexcept {
+  // §4.13.1: a Malformed Packet or Protocol Error "or a more specific Reason Code".
+  if (!options_.specific_reason_codes || (usual != reason_code::malformed_packet && usual != reason_code::protocol_error))
+    return usual;
+  const auto specific = specific_reason(cause);
+  return specific && codec::is_valid_for(*specific, t) ? *specific : usual;
 }
 
 void server_session::finish(close c, std::vector<event>& out) {

@@ -329,6 +329,134 @@ TEST(server_session, unknown_topic_alias_is_a_protocol_error) {
   EXPECT_EQ(codec::to_hex(r.sent.back(), " "), "e0 01 82");
 }
 
+// The close names its cause as a type: the codec's error, or the machine's own rule.
+TEST(server_session, close_carries_its_cause) {
+  {
+    recorder r;
+    auto s = connected(codec::protocol_version::v5, r);
+    r.take(s.receive(hex("36 05 00 01 61 00 01"), 2));  // QoS 3
+    ASSERT_TRUE(r.closed);
+    EXPECT_EQ(r.closed->cause, close_cause{codec::errc::invalid_qos});
+  }
+  {
+    recorder r;
+    auto s = connected(codec::protocol_version::v5, r, {.topic_alias_maximum = 2});
+    r.take(s.receive(hex("30 06 00 00 03 23 00 02"), 2));
+    ASSERT_TRUE(r.closed);
+    EXPECT_EQ(r.closed->cause, close_cause{rule::unknown_topic_alias});
+  }
+  {
+    recorder r;
+    auto s = connected(codec::protocol_version::v3_1_1, r);
+    r.take(s.receive(connect_v311, 2));
+    ASSERT_TRUE(r.closed);
+    EXPECT_EQ(r.closed->cause, close_cause{rule::second_connect});
+  }
+  {
+    recorder r;
+    server_session s({}, 0);
+    r.take(s.receive(hex("c0 00"), 0));
+    ASSERT_TRUE(r.closed);
+    EXPECT_EQ(r.closed->cause, close_cause{rule::first_packet_not_connect});
+  }
+  {
+    recorder r;
+    auto s = connected(codec::protocol_version::v5, r);
+    r.take(s.on_timer(1'000'000));
+    ASSERT_TRUE(r.closed);
+    EXPECT_EQ(r.closed->cause, close_cause{rule::keep_alive_timeout});
+  }
+  {  // not the machine's decision
+    recorder r;
+    auto s = connected(codec::protocol_version::v5, r);
+    r.take(s.send(codec::disconnect{reason_code::server_shutting_down, {}}, 2));
+    ASSERT_TRUE(r.closed);
+    EXPECT_TRUE(std::holds_alternative<std::monostate>(r.closed->cause));
+  }
+}
+
+TEST(server_session, specific_reason_by_cause) {
+  EXPECT_EQ(specific_reason(rule::unknown_topic_alias), reason_code::topic_alias_invalid);
+  EXPECT_EQ(specific_reason(codec::errc::wildcard_in_topic_name), reason_code::topic_name_invalid);
+  EXPECT_EQ(specific_reason(codec::errc::empty_topic_name), reason_code::topic_name_invalid);
+  EXPECT_EQ(specific_reason(codec::errc::misplaced_multi_level_wildcard), reason_code::topic_filter_invalid);
+  EXPECT_EQ(specific_reason(codec::errc::invalid_shared_subscription), reason_code::topic_filter_invalid);
+  EXPECT_FALSE(specific_reason(codec::errc::invalid_qos));
+  EXPECT_FALSE(specific_reason(rule::second_connect));
+  EXPECT_FALSE(specific_reason(close_cause{}));
+}
+
+// server_options::specific_reason_codes (5.0 §4.13.1): the DISCONNECT names the case where the
+// spec has a code more specific than 0x81/0x82; everything else stays as it was.
+TEST(server_session, specific_reason_codes_in_the_disconnect) {
+  struct bad_input {
+    const char* in;
+    const char* usual;
+    const char* specific;
+  };
+  const bad_input cases[] = {
+      {"30 06 00 00 03 23 00 01", "e0 01 82", "e0 01 94"},                          // unmapped Topic Alias
+      {"30 06 00 03 61 2f 2b 00", "e0 01 81", "e0 01 90"},                          // '+' in a Topic Name
+      {"30 03 00 00 00", "e0 01 82", "e0 01 90"},                                   // empty Topic Name, no alias
+      {"82 0b 00 01 00 00 05 61 2f 23 2f 62 01", "e0 01 81", "e0 01 8f"},           // '#' not last
+      {"82 09 00 01 00 00 03 61 2b 62 01", "e0 01 81", "e0 01 8f"},                 // '+' not alone
+      {"82 06 00 01 00 00 00 01", "e0 01 82", "e0 01 8f"},                          // empty filter
+      {"82 0e 00 01 00 00 08 24 73 68 61 72 65 2f 67 01", "e0 01 82", "e0 01 8f"},  // "$share/g"
+      {"30 07 00 01 61 03 23 00 00", "e0 01 94", "e0 01 94"},                       // Topic Alias 0: already specific
+      {"30 07 00 01 61 03 23 00 0b", "e0 01 94", "e0 01 94"},                       // above the maximum (10)
+      {"36 05 00 01 61 00 01", "e0 01 81", "e0 01 81"},                             // QoS 3: nothing more specific
+      {"10 0e 00 04 4d 51 54 54 05 02 00 0a 00 00 01 63", "e0 01 82", "e0 01 82"},  // second CONNECT
+  };
+  for (const auto& [in, usual, specific] : cases) {
+    for (const bool on : {false, true}) {
+      recorder r;
+      server_session s({}, 0, {.specific_reason_codes = on});
+      r.take(s.receive(connect_v5, 1));
+      r.take(s.send(codec::connack{}, 1));
+      r.sent.clear();
+      r.take(s.receive(hex(in), 2));
+      ASSERT_EQ(r.sent.size(), 1u) << in;
+      const auto* expected = on ? specific : usual;
+      EXPECT_EQ(codec::to_hex(r.sent[0], " "), expected) << in << (on ? " (specific)" : "");
+      ASSERT_TRUE(r.closed) << in;
+      ASSERT_TRUE(r.closed->reason) << in;
+      EXPECT_EQ(*codec::encode(codec::disconnect{*r.closed->reason, {}}, codec::protocol_version::v5), r.sent[0])
+          << in << ": the close reports the code sent";
+    }
+  }
+}
+
+TEST(server_session, specific_reason_codes_in_the_connack) {
+  // CONNECT 5.0 with the Will Topic "a/#".
+  const auto will_with_wildcard = hex("10 16 00 04 4d 51 54 54 05 06 00 00 00 00 01 63 00 00 03 61 2f 23 00 00");
+  for (const bool on : {false, true}) {
+    recorder r;
+    server_session s({}, 0, {.specific_reason_codes = on});
+    r.take(s.receive(will_with_wildcard, 0));
+    ASSERT_EQ(r.sent.size(), 1u);
+    EXPECT_EQ(codec::to_hex(r.sent[0], " "), on ? "20 03 00 90 00" : "20 03 00 81 00");
+    ASSERT_TRUE(r.closed);
+    EXPECT_EQ(r.closed->reason, on ? reason_code::topic_name_invalid : reason_code::malformed_packet);
+    EXPECT_EQ(r.closed->cause, close_cause{codec::errc::wildcard_in_topic_name});
+    EXPECT_TRUE(r.delivered.empty());
+  }
+}
+
+// 3.1.1 sends no reason codes: the option changes nothing.
+TEST(server_session, specific_reason_codes_change_nothing_for_v311) {
+  for (const char* in : {"30 05 00 03 61 2f 2b", "82 08 00 01 00 03 61 2b 62 01"}) {
+    recorder r;
+    server_session s({}, 0, {.specific_reason_codes = true});
+    r.take(s.receive(connect_v311, 1));
+    r.take(s.send(codec::connack{}, 1));
+    r.sent.clear();
+    r.take(s.receive(hex(in), 2));
+    EXPECT_TRUE(r.sent.empty()) << in;
+    ASSERT_TRUE(r.closed) << in;
+    EXPECT_FALSE(r.closed->reason) << in;
+  }
+}
+
 TEST(server_session, publish_too_large_for_the_client_is_dropped) {
   recorder r;
   server_session s({}, 0);

@@ -14,7 +14,7 @@ int main(int argc, char** argv) {
   auto& core = options.core;
   std::string password_path, hash_user, level = "info";
   std::vector<std::string> scram_users;
-  unsigned max_qos = 2;
+  unsigned max_qos = 2, max_granted_qos = 2;
   bool trace = false;
   transport::tls_server_options tls;
 
@@ -35,6 +35,21 @@ int main(int argc, char** argv) {
   app.add_option("--max-queued-messages", core.max_queued_messages, "per-session queue limit")->capture_default_str();
   app.add_option("--session-expiry-cap", core.session_expiry_cap, "largest session expiry granted, seconds");
   app.add_option("--server-keep-alive", core.server_keep_alive, "override the clients' keep-alive, seconds (5.0)");
+  // Other behaviours the spec allows, for checking the conformance suite against them.
+  app.add_flag("--retained-before-suback", core.retained_before_suback,
+               "send the retained messages a SUBSCRIBE matches before its SUBACK");
+  app.add_option("--send-quota", core.send_quota,
+                 "outbound QoS 1/2 messages in flight per client, also under its Receive Maximum")
+      ->check(CLI::Range(1, 65535))->capture_default_str();
+  app.add_option("--max-granted-qos", max_granted_qos,
+                 "highest QoS a SUBACK grants; unlike --max-qos, PUBLISH of any QoS is still accepted")
+      ->check(CLI::Range(0, 2))->capture_default_str();
+  app.add_option("--resend-delay-ms", core.resend_delay,
+                 "a resumed session's resends and queued messages wait this long after the CONNACK")
+      ->capture_default_str();
+  app.add_flag("--specific-reason-codes", core.specific_reason_codes,
+               "5.0: close with the specific reason code of a protocol error or malformed packet "
+               "(e.g. 0x94, 0x90, 0x8F, 0x8C) instead of 0x82/0x81");
   app.add_option("--allow-anonymous", core.allow_anonymous, "accept clients without a user name")->capture_default_str();
   app.add_option("--password-file", password_path, "user:pbkdf2-sha256:iterations:salt:hash lines");
   app.add_option("--scram-user", scram_users,
@@ -60,6 +75,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   core.maximum_qos = static_cast<codec::qos>(max_qos);
+  core.max_granted_qos = static_cast<codec::qos>(max_granted_qos);
   if (trace) level = "trace";
   const std::map<std::string, broker::log_level> levels{{"error", broker::log_level::error},
                                                          {"warning", broker::log_level::warning},

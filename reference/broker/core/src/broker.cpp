@@ -17,6 +17,13 @@ std::uint32_t requested_expiry(const codec::connect& c) {
   return c.clean_start ? 0 : never_expires;
 }
 
+// What each connection's session machine decides by itself, e.g. the reason code it closes with.
+session::server_options session_options(const config& c) {
+  session::server_options o;
+  o.specific_reason_codes = c.specific_reason_codes;  // 5.0 §4.13.1
+  return o;
+}
+
 }  // namespace
 
 broker::broker(config c) : config_(std::move(c)) {}
@@ -24,7 +31,8 @@ broker::~broker() = default;
 
 connection_id broker::open(millis now) {
   const auto id = next_connection_++;
-  connections_.emplace(id, connection{id, session::server_session(config_.limits, now), {}, {}, {}, {}, {}});
+  connections_.emplace(
+      id, connection{id, session::server_session(config_.limits, now, session_options(config_)), {}, {}, {}, {}, {}});
   return id;
 }
 
@@ -144,6 +152,10 @@ void broker::violation(connection& c, reason_code code, std::string_view stateme
     return send(c, d, now);
   }
   run(c.id, {session::close{std::nullopt, {}, "protocol violation"}}, now);  // counted above
+}
+
+reason_code broker::protocol_error_or(reason_code specific) const {
+  return config_.specific_reason_codes ? specific : reason_code::protocol_error;
 }
 
 void broker::refuse_connect(connection& c, reason_code code, millis now) {
@@ -274,7 +286,7 @@ void broker::accept_connect(connection_id id, connection& c, const codec::owned_
   }
   if (config_.server_keep_alive && v5) c.machine.set_keep_alive(*config_.server_keep_alive, now);
   send(c, ack, now);  // v5:MQTT-3.2.0-1, v5:MQTT-3.1.4-5, v3.1.1:MQTT-3.1.4-4
-  resume(s, now);
+  resume(s, session_present, now);
 }
 
 void broker::on_auth(connection& c, const codec::auth& a, millis now) {
@@ -282,15 +294,16 @@ void broker::on_auth(connection& c, const codec::auth& a, millis now) {
   if (c.auth_method.empty()) return violation(c, reason_code::protocol_error, "v5:MQTT-4.12.0-7", now);
   const auto method = a.props.authentication_method.value_or(std::string_view{});
   const auto data = a.props.authentication_data.value_or(codec::bytes_view{});
+  const auto wrong_method = protocol_error_or(reason_code::bad_authentication_method);
   if (c.connecting) {
     // Before the CONNACK: only AUTH 0x18 with the CONNECT's method (v5:MQTT-4.12.0-3, v5:MQTT-4.12.0-5).
-    if (a.code != reason_code::continue_authentication || method != c.auth_method)
-      return violation(c, reason_code::protocol_error,
-                       a.code != reason_code::continue_authentication ? "v5:MQTT-4.12.0-3" : "v5:MQTT-4.12.0-5", now);
+    if (a.code != reason_code::continue_authentication)
+      return violation(c, reason_code::protocol_error, "v5:MQTT-4.12.0-3", now);
+    if (method != c.auth_method) return violation(c, wrong_method, "v5:MQTT-4.12.0-5", now);
     return auth_continue(c, data, now);
   }
   // Re-authentication uses the method of the CONNECT (v5:MQTT-4.12.1-1) and starts with 0x19.
-  if (method != c.auth_method) return violation(c, reason_code::protocol_error, "v5:MQTT-4.12.1-1", now);
+  if (method != c.auth_method) return violation(c, wrong_method, "v5:MQTT-4.12.1-1", now);
   if (!c.exchange) {
     if (a.code != reason_code::re_authenticate) return violation(c, reason_code::protocol_error, "v5:MQTT-4.12.1-1", now);
     c.exchange = config_.enhanced_auth.at(c.auth_method)();  // offered: the CONNECT used it
@@ -403,6 +416,7 @@ std::optional<millis> broker::deadline() const {
   for (const auto& [id, c] : connections_) consider(c.machine.deadline());
   for (const auto& [name, s] : sessions_) {
     consider(s.expires_at);
+    consider(s.resume_at);
     if (s.will_pending) consider(s.will_pending->due);
   }
   return next;
@@ -419,6 +433,10 @@ void broker::on_timer(millis now) {
   std::vector<std::string> expired;
   for (auto& [name, s] : sessions_) {
     if (s.will_pending && s.will_pending->due <= now) publish_will(s, now);
+    if (s.resume_at && *s.resume_at <= now) {
+      s.resume_at.reset();
+      pump(s, now);
+    }
     if (s.expires_at && *s.expires_at <= now) expired.push_back(name);  // v5:MQTT-4.1.0-2
   }
   for (const auto& name : expired) end_session(name, now);

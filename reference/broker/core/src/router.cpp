@@ -82,17 +82,19 @@ std::size_t outstanding(const session_state& s) {
 }
 }  // namespace
 
-// Sends what waits while the client's Receive Maximum allows (v5:MQTT-3.3.4-9, §4.9): first the
-// in-flight messages of a resumed Session, in their original order with their identifiers
-// (v5:MQTT-4.4.0-1), then the queue.
+// Sends what waits while the send quota allows: the client's Receive Maximum (v5:MQTT-3.3.4-9,
+// §4.9), or config::send_quota if lower. First the in-flight messages of a resumed Session, in
+// their original order with their identifiers (v5:MQTT-4.4.0-1), then the queue.
 void broker::pump(session_state& s, millis now) {
+  if (s.resume_at) return;  // held back after the CONNACK (config::resend_delay)
+  const std::size_t quota = std::min(s.client_receive_maximum, config_.send_quota);
   for (std::size_t i = 0; i < s.in_flight.size() && s.connection;) {
     auto& f = s.in_flight[i];
     if (f.transmitted) {
       ++i;
       continue;
     }
-    if (outstanding(s) >= s.client_receive_maximum) return;
+    if (outstanding(s) >= quota) return;
     f.transmitted = true;
     if (f.at == inflight::stage::awaiting_pubcomp) {
       auto it = connections_.find(*s.connection);
@@ -107,7 +109,7 @@ void broker::pump(session_state& s, millis now) {
   while (s.connection && !s.queue.empty()) {
     auto& front = s.queue.front();
     const bool needs_quota = front.qos_level != qos::at_most_once;
-    if (needs_quota && outstanding(s) >= s.client_receive_maximum) return;
+    if (needs_quota && outstanding(s) >= quota) return;
     inflight f;
     f.item = std::move(front);
     s.queue.pop_front();
@@ -157,9 +159,12 @@ bool broker::transmit_publish(session_state& s, inflight& f, bool resend, millis
 }
 
 // After CONNACK on a resumed Session: resend what is unacknowledged in its original order, then
-// what queued up meanwhile (v5:MQTT-4.4.0-1, v3.1.1:MQTT-4.4.0-1).
-void broker::resume(session_state& s, millis now) {
+// what queued up meanwhile (v5:MQTT-4.4.0-1, v3.1.1:MQTT-4.4.0-1). The spec sets no deadline for
+// it, so config::resend_delay may hold it back (on_timer ends the wait).
+void broker::resume(session_state& s, bool session_present, millis now) {
   for (auto& f : s.in_flight) f.transmitted = false;
+  s.resume_at.reset();
+  if (session_present && config_.resend_delay > 0) s.resume_at = now + config_.resend_delay;
   pump(s, now);
 }
 
@@ -174,10 +179,13 @@ void broker::on_subscribe(connection& c, session_state& s, const codec::subscrib
     codec::subscription_options options;
   };
   std::vector<retained_job> retained_jobs;
+  // The server may grant less than asked (§3.8.4), and never more than it supports
+  // (v5:MQTT-3.2.2-10).
+  const qos grantable = std::min(config_.maximum_qos, config_.max_granted_qos);
   // Each filter as if alone, answered together in order (v5:MQTT-3.8.4-5/-6, v3.1.1:MQTT-3.8.4-4/-5).
   for (const auto& entry : sub.subscriptions) {
     auto options = entry.options;
-    options.max_qos = std::min(options.max_qos, config_.maximum_qos);  // v5:MQTT-3.2.2-10
+    options.max_qos = std::min(options.max_qos, grantable);
     const auto result = subscriptions_.subscribe(s.client_id, entry.filter, options, id, s.version);
     ack.codes.push_back(static_cast<reason_code>(options.max_qos));  // v5:MQTT-3.8.4-7
     const bool shared = v5 && codec::parse_shared(entry.filter).has_value();
@@ -189,19 +197,24 @@ void broker::on_subscribe(connection& c, session_state& s, const codec::subscrib
                                             result == subscribe_result::added));
     if (send_retained) retained_jobs.push_back({entry.filter, options});
   }
-  send(c, ack, now);  // v5:MQTT-3.8.4-1, v3.1.1:MQTT-3.8.4-1
-  for (const auto& job : retained_jobs) {
-    for (const auto* r : retained_.match(job.filter)) {
-      if (r->expired(now)) continue;
-      outgoing item;
-      item.msg = r->message;
-      item.qos_level = std::min(r->message.publish.qos_level, job.options.max_qos);
-      item.retain = true;  // sent because of a new subscription (v3.1.1:MQTT-3.3.1-8)
-      if (id) item.subscription_ids = {*id};
-      item.received_at = r->stored_at_ms;
-      deliver(s, std::move(item), now);
+  const auto send_retained = [&] {
+    for (const auto& job : retained_jobs) {
+      for (const auto* r : retained_.match(job.filter)) {
+        if (r->expired(now)) continue;
+        outgoing item;
+        item.msg = r->message;
+        item.qos_level = std::min(r->message.publish.qos_level, job.options.max_qos);
+        item.retain = true;  // sent because of a new subscription (v3.1.1:MQTT-3.3.1-8)
+        if (id) item.subscription_ids = {*id};
+        item.received_at = r->stored_at_ms;
+        deliver(s, std::move(item), now);
+      }
     }
-  }
+  };
+  // The server may start sending the matching PUBLISHes before the SUBACK (§3.8.4).
+  if (config_.retained_before_suback) send_retained();
+  send(c, ack, now);  // v5:MQTT-3.8.4-1, v3.1.1:MQTT-3.8.4-1
+  if (!config_.retained_before_suback) send_retained();
 }
 
 void broker::on_unsubscribe(connection& c, session_state& s, const codec::unsubscribe& u, millis now) {

@@ -10,57 +10,10 @@ using testing::harness;
 constexpr auto v5 = codec::protocol_version::v5;
 constexpr auto v311 = codec::protocol_version::v3_1_1;
 
-codec::publish make_publish(std::string_view topic, std::string_view payload, qos q = qos::at_most_once,
-                            std::uint16_t id = 0, bool retain = false) {
-  codec::publish p;
-  p.topic = topic;
-  p.payload = payload;
-  p.qos_level = q;
-  p.packet_id = id;
-  p.retain = retain;
-  return p;
-}
-
-codec::subscribe make_subscribe(std::uint16_t id, std::string_view filter, qos q,
-                                codec::retain_handling rh = codec::retain_handling::send_on_subscribe) {
-  codec::subscribe s;
-  s.packet_id = id;
-  codec::subscription sub;
-  sub.filter = filter;
-  sub.options.max_qos = q;
-  sub.options.handling = rh;
-  s.subscriptions.push_back(sub);
-  return s;
-}
-
-// Connects and checks the CONNACK; what follows it (resent or queued messages) stays in the inbox.
-codec::connack connect(harness& h, const std::string& name, codec::connect c) {
-  h.connect(name, c);
-  auto& inbox = h.clients[name].inbox;
-  EXPECT_FALSE(inbox.empty()) << name << " got no CONNACK";
-  if (inbox.empty()) return {};
-  const auto first = inbox.front();
-  inbox.erase(inbox.begin());
-  EXPECT_TRUE(std::holds_alternative<codec::connack>(first.value)) << first.value;
-  if (!std::holds_alternative<codec::connack>(first.value)) return {};
-  auto ack = std::get<codec::connack>(first.value);
-  EXPECT_EQ(ack.code, reason_code::success);
-  ack.props = {};  // its views die with `first`; the tests read only numbers from it
-  return ack;
-}
-
-// Subscribes and checks the SUBACK; retained messages sent after it stay in the inbox.
-void subscribe(harness& h, const std::string& name, std::string_view filter, qos q) {
-  h.send(name, make_subscribe(1, filter, q));
-  auto& inbox = h.clients[name].inbox;
-  ASSERT_FALSE(inbox.empty()) << name << " got no SUBACK";
-  const auto first = inbox.front();
-  inbox.erase(inbox.begin());
-  ASSERT_TRUE(std::holds_alternative<codec::suback>(first.value)) << first.value;
-  const auto& ack = std::get<codec::suback>(first.value);
-  ASSERT_EQ(ack.codes.size(), 1u);
-  EXPECT_EQ(ack.codes[0], static_cast<reason_code>(q));
-}
+using testing::connect;
+using testing::make_publish;
+using testing::make_subscribe;
+using testing::subscribe;
 
 class both_versions : public ::testing::TestWithParam<codec::protocol_version> {};
 INSTANTIATE_TEST_SUITE_P(broker, both_versions, ::testing::Values(v311, v5),

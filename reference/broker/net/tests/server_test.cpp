@@ -1151,6 +1151,34 @@ TEST(broker_operation, client_that_does_not_read_is_dropped) {
   EXPECT_TRUE(newcomer->expect_nothing_pending());
 }
 
+// The core's switches for other legal behaviours reach the broker through server_options::core;
+// the resend delay runs on the shell's timer.
+TEST_P(broker_test, behaviour_switches_through_embedded_broker_options) {
+  server_options o = embedded_broker::default_options();
+  o.core.retained_before_suback = true;
+  o.core.max_granted_qos = qos::at_least_once;
+  o.core.resend_delay = 300;
+  restart(o);
+  auto pub = online(port(), version(), "pub");
+  publish(*pub, publish_packet("r", "kept", qos::exactly_once, 1, true));  // QoS 2 still accepted
+  {
+    auto sub = online(port(), persistent_connect(version(), "slow"), false);
+    sub->send(subscribe_packet(1, "r", qos::exactly_once));
+    auto retained = publish_packet("r", "kept", qos::at_least_once, 0, true);  // granted 1
+    receive(*sub, retained);  // before the SUBACK
+    if (auto ack = sub->expect<codec::suback>()) {
+      EXPECT_EQ(ack->codes, std::vector<reason_code>{reason_code::granted_qos_1});
+    }
+    sub->send(disconnect_packet());
+    EXPECT_TRUE(sub->expect_closed());
+  }
+  publish(*pub, publish_packet("r", "while away", qos::at_least_once, 2));
+  const auto start = std::chrono::steady_clock::now();
+  auto sub = online(port(), persistent_connect(version(), "slow"), true);
+  receive(*sub, publish_packet("r", "while away", qos::at_least_once));
+  EXPECT_GE(std::chrono::steady_clock::now() - start, 290ms) << "sent before the resend delay";
+}
+
 // Stopping the broker says goodbye: 5.0 clients get DISCONNECT 0x8B (Server shutting down).
 TEST(broker_operation, shutdown_disconnects_clients) {
   auto b = std::make_unique<embedded_broker>();

@@ -24,6 +24,35 @@ struct server_limits {
   millis connect_timeout = 10'000;                           // a connection must CONNECT within this
 };
 
+// Behaviours the spec leaves to the server; the defaults are the reference behaviour.
+struct server_options {
+  // 5.0: a Malformed Packet or Protocol Error is answered with the more specific reason code the
+  // spec allows for its cause, where there is one and the CONNACK / DISCONNECT may carry it
+  // (§4.13.1, see specific_reason), instead of 0x81 / 0x82.
+  bool specific_reason_codes = false;
+};
+
+// The machine's own rules whose breach by the peer closes the connection. A packet the codec
+// rejects is named by its codec::errc instead.
+enum class rule : std::uint8_t {
+  first_packet_not_connect,   // v5:MQTT-3.1.0-1, v3.1.1:MQTT-3.1.0-1
+  second_connect,             // v5:MQTT-3.1.0-2, v3.1.1:MQTT-3.1.0-2
+  packet_before_connack,      // mid-authentication, other than AUTH or DISCONNECT: v5:MQTT-3.1.2-30
+  topic_alias_above_maximum,  // v5:MQTT-3.3.2-9
+  unknown_topic_alias,        // an alias alone, not set on this connection (§3.3.2.3.4)
+  keep_alive_timeout,         // v5:MQTT-3.1.2-22, v3.1.1:MQTT-3.1.2-24
+  connect_timeout,            // no CONNECT, or an authentication not finished, within the CONNECT timeout
+};
+// Why the machine closed, as a type: the codec's error for a packet it rejected, one of the
+// machine's rules, or monostate when the close was not the machine's decision (the broker sent a
+// refusing CONNACK or a DISCONNECT, the peer disconnected).
+using close_cause = std::variant<std::monostate, codec::errc, rule>;
+
+// The 5.0 reason code more specific than Malformed Packet / Protocol Error that a cause has
+// (§4.13.1: "or a more specific Reason Code"), if any: 0x90 Topic Name invalid, 0x8F Topic Filter
+// invalid, 0x94 Topic Alias invalid. Sent only under server_options::specific_reason_codes.
+std::optional<codec::reason_code> specific_reason(const close_cause& cause) noexcept;
+
 // Send these bytes to the peer.
 struct transmit {
   codec::bytes data;
@@ -40,6 +69,7 @@ struct close {
   std::string statement;  // the statement that required the close, if it was a violation
   std::string why;
   bool by_peer = false;   // the client sent DISCONNECT or the transport closed
+  close_cause cause{};    // what broke, as a type (see close_cause)
 };
 using event = std::variant<transmit, deliver, close>;
 
@@ -47,7 +77,7 @@ enum class state : std::uint8_t { awaiting_connect, connected, closed };
 
 class server_session {
  public:
-  explicit server_session(server_limits limits, millis now);
+  explicit server_session(server_limits limits, millis now, server_options options = {});
 
   // Feeds bytes. Stops after delivering a CONNECT, so that the broker's CONNACK goes out before
   // anything pipelined behind it: call receive({}, now) again once it is sent.
@@ -84,10 +114,14 @@ class server_session {
   void handle_connect(const codec::frame& f, millis now, std::vector<event>& out);
   bool resolve_topic_alias(codec::publish& p, std::vector<event>& out);
   void fail(const codec::decode_error& e, std::vector<event>& out);
-  void protocol_close(codec::reason_code reason, std::string statement, std::string why, std::vector<event>& out);
+  void protocol_close(codec::reason_code reason, rule cause, std::string statement, std::string why,
+                      std::vector<event>& out);
+  // The reason code to send in a packet of type `t` for `cause`: `usual`, or the specific one.
+  codec::reason_code close_reason(codec::reason_code usual, const close_cause& cause, codec::packet_type t) const noexcept;
   void finish(close c, std::vector<event>& out);
 
   server_limits limits_;
+  server_options options_;
   codec::framer framer_;
   state state_ = state::awaiting_connect;
   codec::protocol_version version_ = codec::protocol_version::v5;

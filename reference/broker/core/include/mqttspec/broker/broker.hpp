@@ -37,6 +37,20 @@ struct config {
   // Enhanced authentication (5.0): a CONNECT naming one of these methods is authenticated by it
   // instead of by `authenticate`; any other method is refused with 0x8C (v5:MQTT-4.12.0-1).
   auth_methods enhanced_auth;
+
+  // Other behaviours the spec allows, so that the conformance suite can be checked against them.
+  // Defaults: the reference behaviour.
+  bool retained_before_suback = false;  // matching retained PUBLISHes go out before the SUBACK (§3.8.4)
+  // Outbound QoS 1/2 messages in flight per Session, 1..65535, under the client's Receive Maximum
+  // too (5.0 §4.9, v5:MQTT-4.9.0-1; 3.1.1 §4.6 allows a window of 1). 65535: no limit of ours.
+  std::uint16_t send_quota = 65535;
+  // The highest QoS a SUBACK grants (§3.8.4), unlike maximum_qos not announced and not a limit on
+  // what clients may publish.
+  codec::qos max_granted_qos = codec::qos::exactly_once;
+  millis resend_delay = 0;  // a resumed Session's resends and queued messages wait this long after the CONNACK
+  // 5.0: close with the specific reason code a case has instead of 0x81/0x82 (§4.13.1); the
+  // session machines get it as session::server_options::specific_reason_codes.
+  bool specific_reason_codes = false;
 };
 
 // What the shell must do, in order.
@@ -111,11 +125,14 @@ class broker {
   void send(connection& c, const codec::packet& p, millis now);
   void refuse_connect(connection& c, codec::reason_code code, millis now);
   void violation(connection& c, codec::reason_code code, std::string_view statement, millis now);
+  // 0x82, or `specific` under config::specific_reason_codes (5.0 §4.13.1), for the violations the
+  // core detects; the session machine picks its own closes' codes (session::server_options).
+  codec::reason_code protocol_error_or(codec::reason_code specific) const;
   void route(const message& m, std::optional<std::string_view> publisher, millis now);
   void deliver(session_state& s, outgoing item, millis now);
   void pump(session_state& s, millis now);
   bool transmit_publish(session_state& s, inflight& f, bool resend, millis now);
-  void resume(session_state& s, millis now);
+  void resume(session_state& s, bool session_present, millis now);
   void publish_will(session_state& s, millis now);
   void end_session(const std::string& client_id, millis now);
   std::string assign_client_id();

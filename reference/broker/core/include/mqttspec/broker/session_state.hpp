@@ -47,6 +47,7 @@ struct session_state {
   std::deque<outgoing> queue;               // not yet sent
   std::set<std::uint16_t> inbound_qos2;     // PUBREC sent, PUBREL awaited (§4.3.3)
   std::uint16_t last_packet_id = 0;
+  std::optional<std::uint64_t> resume_at;   // ms: sending is held back until then (config::resend_delay)
 
   std::optional<message> will;              // of the attached connection
   std::uint32_t will_delay = 0;             // seconds

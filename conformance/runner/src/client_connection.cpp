@@ -114,7 +114,31 @@ client_connection::client_connection(asio::io_context& io, std::string name, cod
       stream_(tls ? transport::stream(io.get_executor(), *tls) : transport::stream(io.get_executor())),
       name_(std::move(name)),
       version_(v),
-      log_(log) {}
+      log_(log),
+      ping_timer_(io) {}
+
+void client_connection::keep_alive(std::chrono::milliseconds interval) {
+  ping_interval_ = interval;
+  last_sent_ = steady::now();
+  schedule_ping();
+}
+
+void client_connection::schedule_ping() {
+  if (ping_interval_.count() <= 0 || closed_by_us_ || peer_closed_) return;
+  ping_timer_.expires_at(last_sent_ + ping_interval_);
+  ping_timer_.async_wait([self = shared_from_this()](const std::error_code& ec) {
+    if (ec || self->closed_by_us_ || self->peer_closed_) return;
+    if (steady::now() >= self->last_sent_ + self->ping_interval_) {
+      const codec::bytes ping("\xC0\x00", 2);
+      self->log_.sent(self->name_, ping);
+      self->log_.event(self->name_, "PINGREQ of the client's own keep-alive");
+      self->write_raw(self->ws_ ? self->ws_->frame(ws::opcode::binary, ping, true) : ping);
+      self->last_sent_ = steady::now();
+      ++self->pings_pending_;
+    }
+    self->schedule_ping();
+  });
+}
 
 void client_connection::start_connect(const asio::ip::tcp::resolver::results_type& endpoints, const target& t,
                                       bool verify) {
@@ -236,20 +260,29 @@ bool client_connection::on_mqtt_bytes(codec::bytes_view data) {
     }
     log_.received(name_, *d);
     if (auto_ack && acknowledge(*d)) continue;
+    if (pings_pending_ > 0 && std::holds_alternative<codec::pingresp>(*d)) {
+      --pings_pending_;  // answers our own keep-alive ping, not a step's
+      continue;
+    }
     events_.push_back({incoming::kind::packet, {storage, std::move(*d)}, {}, "", "", steady::now()});
   }
   return true;
 }
 
 bool client_connection::acknowledge(const codec::packet& p) {
+  // The answer echoes the identifier with reason Success, the default of every other field.
+  const auto answer_to = [](auto ack, std::uint16_t id) {
+    ack.packet_id = id;
+    return codec::packet{ack};
+  };
   codec::packet answer;
   bool answered_pubrel = false;
   if (const auto* pub = std::get_if<codec::publish>(&p)) {
-    if (pub->qos_level == codec::qos::at_least_once) answer = codec::puback{pub->packet_id};
-    else if (pub->qos_level == codec::qos::exactly_once) answer = codec::pubrec{pub->packet_id};
+    if (pub->qos_level == codec::qos::at_least_once) answer = answer_to(codec::puback{}, pub->packet_id);
+    else if (pub->qos_level == codec::qos::exactly_once) answer = answer_to(codec::pubrec{}, pub->packet_id);
     else return false;
   } else if (const auto* rel = std::get_if<codec::pubrel>(&p)) {
-    answer = codec::pubcomp{rel->packet_id};
+    answer = answer_to(codec::pubcomp{}, rel->packet_id);
     answered_pubrel = true;
   } else {
     return false;
@@ -258,6 +291,7 @@ bool client_connection::acknowledge(const codec::packet& p) {
   if (!bytes || !stream_.is_open() || closed_by_us_ || (ws_ && ws_->is_closed())) return answered_pubrel;
   log_.sent(name_, *bytes);
   write_raw(ws_ ? ws_->frame(ws::opcode::binary, *bytes, true) : codec::bytes(*bytes));
+  last_sent_ = steady::now();
   return answered_pubrel;
 }
 
@@ -317,6 +351,7 @@ void client_connection::send(codec::bytes_view bytes, steady::time_point deadlin
       else if (p.size() != bytes.size()) log_.event(name_, "sent in one binary frame of " + std::to_string(p.size()) + " bytes with the held ones");
     }
   }
+  last_sent_ = steady::now();
   const auto ticket = write_raw(std::move(wire));
   while (written_ < ticket && steady::now() < deadline) io_.run_one_until(deadline);
   if (written_ < ticket) log_.event(name_, "write not finished by the deadline: the broker does not read");
@@ -325,6 +360,7 @@ void client_connection::send(codec::bytes_view bytes, steady::time_point deadlin
 void client_connection::close() {
   if (closed_by_us_) return;
   closed_by_us_ = true;
+  ping_timer_.cancel();
   stream_.close();
 }
 

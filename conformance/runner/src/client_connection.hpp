@@ -105,6 +105,12 @@ class client_connection : public std::enable_shared_from_this<client_connection>
   // about the acknowledgement flow itself turn this off (auto-ack="0").
   bool auto_ack = true;
 
+  // Like a normal client, keep the connection alive: a PINGREQ whenever we sent nothing for
+  // `interval` (half the Keep Alive in force), while the engine waits. The PINGRESPs owed to these
+  // pings do not reach the steps. A broker's Server Keep Alive may be shorter than a wait the spec
+  // allows (a resend 10 s late); scenarios about Keep Alive itself leave this off (auto-ping="0").
+  void keep_alive(std::chrono::milliseconds interval);
+
  private:
   void read();
   void on_raw(codec::bytes_view raw);
@@ -115,6 +121,7 @@ class client_connection : public std::enable_shared_from_this<client_connection>
   std::uint64_t write_raw(codec::bytes data);
   // The acknowledgement auto_ack owes for p, sent without waiting; true when p is a PUBREL so answered.
   bool acknowledge(const codec::packet& p);
+  void schedule_ping();
   void pump();
 
   asio::io_context& io_;
@@ -134,6 +141,10 @@ class client_connection : public std::enable_shared_from_this<client_connection>
   codec::framer framer_{std::size_t{16} << 20};
   std::array<char, 4096> buf_{};
   std::vector<incoming> events_;
+  asio::steady_timer ping_timer_;
+  std::chrono::milliseconds ping_interval_{0};
+  steady::time_point last_sent_ = steady::now();
+  unsigned pings_pending_ = 0;  // PINGRESPs owed to our own pings
   bool connect_done_ = false;
   bool peer_closed_ = false;
   bool closed_by_us_ = false;

@@ -71,9 +71,11 @@ class scenario_run {
     // Bytes from the broker that did not decode are findings even when no step looked at them.
     for (auto& [name, c] : clients_history_)
       for (const auto& e : c->events())
-        if (e.what == incoming::kind::malformed)
+        if (e.what == incoming::kind::malformed) {
           r.findings.push_back(name + ": broker sent a malformed packet: " + e.error.message());
-        else if (!e.finding.empty())
+          // The failure is about the rule the broker's bytes broke, whatever the scenario tested.
+          if (r.broken.empty()) r.broken = e.error.statement;
+        } else if (!e.finding.empty())
           r.findings.push_back(name + ": " + e.finding);
 
     // A TLS failure (say, the broker refused our certificate) is about the setup, not the broker's MQTT.
@@ -136,7 +138,7 @@ class scenario_run {
     for (const auto& st : steps) {
       if (st.kind == step_kind::expect_close) return true;
       for (const auto& o : st.options)
-        if (expects_close(o)) return true;
+        if (expects_close(o.steps)) return true;
     }
     return false;
   }
@@ -311,6 +313,9 @@ class scenario_run {
     if (c->cursor > 0)
       if (const auto* ack = std::get_if<codec::connack>(&c->events()[c->cursor - 1].pkt.value); ack && ack->props.server_keep_alive)
         vars_[client + ".keep-alive"] = std::to_string(*ack->props.server_keep_alive);
+    const auto keep_alive = parse_number(vars_[client + ".keep-alive"], 65535).value_or(0);
+    if (keep_alive > 0 && parse_bool(a.count("auto-ping") ? a["auto-ping"] : "1").value_or(true))
+      c->keep_alive(std::chrono::milliseconds(keep_alive * 500));
     return std::nullopt;
   }
 
@@ -502,10 +507,13 @@ class scenario_run {
     std::string expected, observed;
     for (const auto& option : st.options) {
       std::optional<step_problem> problem;
-      for (const auto& inner : option) {
+      for (const auto& inner : option.steps) {
         problem = run_step(inner);
         if (problem) break;
       }
+      if (!problem && !option.unsupported.empty())
+        return step_problem{false, "", "the broker made a legal choice under which the statement cannot be observed: " +
+                                           option.unsupported, true};
       if (!problem) return std::nullopt;
       if (problem->harness) return problem;
       expected += (expected.empty() ? "" : " | OR | ") + problem->expected;

@@ -34,7 +34,7 @@ const std::vector<step_rule>& step_rules() {
       {"connect", step_kind::connect, {"client"},
        {"client-id", "clean", "keep-alive", "username", "password", "no-credentials", "will-topic", "will-payload",
         "will-qos", "will-retain", "session-expiry", "expect", "session-present", "reason", "timeout-ms", "auto-ack",
-        "eventual"},
+        "auto-ping", "eventual"},
        false, true},
       {"send", step_kind::send, {"client"},
        {"type", "hex", "first-byte", "body-hex", "length", "topic", "topic-hex", "qos", "retain", "dup", "id",
@@ -69,7 +69,7 @@ const std::map<std::string_view, unsigned long> numeric_attrs{
     {"ws-split", 268435460}, {"ws-fragment", 268435460}, {"min-granted", 2}};
 const std::set<std::string_view> bool_attrs{"clean", "retain", "dup", "will-retain", "session-present",
                                             "require-reason", "no-credentials", "no-local", "rap", "present", "ws-hold",
-                                            "auto-ack", "eventual"};
+                                            "auto-ack", "auto-ping", "eventual"};
 
 class loader {
  public:
@@ -226,8 +226,9 @@ class loader {
         const std::string_view sn = sub_node.name();
         if (st.kind == step_kind::any_of && sn == "option") {
           st.options.emplace_back();
-          steps(sub_node, vars, st.options.back(), true);
-          if (st.options.back().empty()) error(sub_node, "<option> without steps");
+          steps(sub_node, vars, st.options.back().steps, true);
+          st.options.back().unsupported = sub(sub_node.attribute("unsupported").value(), vars);
+          if (st.options.back().steps.empty()) error(sub_node, "<option> without steps");
         } else if (st.kind == step_kind::expect_all) {
           continue;  // read below, as a list of steps
         } else if (sn == "topic" && rule->has_topics) {

@@ -312,6 +312,41 @@ TEST(engine, a_close_is_no_evidence_when_the_broker_refuses_the_control) {
   EXPECT_EQ(ok.v, verdict::pass) << ok.message;
 }
 
+TEST(engine, the_failure_names_the_statement_the_broker_broke) {
+  // A PUBLISH with both QoS bits set (v3.1.1:MQTT-3.3.1-4) while the scenario waits for a close.
+  fake_broker b(behaviour::scripted, connack311 + std::string("\x36\x04\x00\x01tx", 6));
+  auto r = run_scenario(load_one(R"(<connect client="a"/><expect-close client="a"/>)"), options(b.port()),
+                        default_v311(), 0);
+  EXPECT_EQ(r.v, verdict::fail);
+  EXPECT_EQ(r.broken, "v3.1.1:MQTT-3.3.1-4");
+  EXPECT_EQ(failed_statement(r), r.broken);
+}
+
+TEST(engine, clients_keep_their_connection_alive_while_waiting) {
+  // Keep Alive 1: a PINGREQ every 500 ms of silence; the PINGRESPs owed to them are not shown, so
+  // the broker's answers do not break the expectation of silence.
+  fake_broker b(behaviour::well);
+  auto r = run_scenario(load_one(R"(<connect client="a" keep-alive="1"/><expect-nothing client="a" ms="1300"/>)"),
+                        options(b.port()), default_v311(), 0);
+  EXPECT_EQ(r.v, verdict::pass) << r.message;
+  EXPECT_TRUE(sent(r, "PINGREQ")) << wire_log_text(r);
+
+  auto off = run_scenario(load_one(R"(<connect client="a" keep-alive="1" auto-ping="0"/><expect-nothing client="a" ms="700"/>)"),
+                          options(b.port()), default_v311(), 0);
+  EXPECT_EQ(off.v, verdict::pass) << off.message;
+  EXPECT_FALSE(sent(off, "PINGREQ")) << wire_log_text(off);
+}
+
+TEST(engine, an_option_can_make_the_scenario_unsupported) {
+  fake_broker b(behaviour::scripted, connack311);
+  auto r = run_scenario(load_one(R"(<connect client="a"/><any-of>
+      <option><expect client="a" type="pingresp"/></option>
+      <option unsupported="the broker closed at once"><expect-close client="a"/></option></any-of>)"),
+                        options(b.port()), default_v311(), 0);
+  EXPECT_EQ(r.v, verdict::unsupported);
+  EXPECT_NE(r.message.find("the broker closed at once"), std::string::npos) << r.message;
+}
+
 TEST(engine, prefix_is_fixed_width_and_alphanumeric) {
   EXPECT_EQ(make_prefix("abcd", 0), "msabcd000");
   EXPECT_EQ(make_prefix("abcd", 37), "msabcd011");

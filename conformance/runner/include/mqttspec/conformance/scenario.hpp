@@ -31,12 +31,20 @@ std::string_view to_string(step_kind k) noexcept;
 
 using attributes = std::map<std::string, std::string, std::less<>>;
 
+struct step;
+// One acceptable outcome of an <any-of>. `unsupported` set: the outcome is a legal choice of the
+// broker under which the scenario cannot observe its statement, so it ends `unsupported` with that reason.
+struct any_of_option {
+  std::vector<step> steps;
+  std::string unsupported;
+};
+
 struct step {
   step_kind kind{};
   attributes attrs;
   std::vector<attributes> topics;      // <topic .../> children of SUBSCRIBE / UNSUBSCRIBE / codes
   std::vector<attributes> properties;  // <property .../> children: to send, or to check
-  std::vector<std::vector<step>> options;  // any-of: each option is a sequence of steps
+  std::vector<any_of_option> options;     // any-of: each option is a sequence of steps
   std::vector<step> group;                 // expect-all: the expectations, in no particular order
   int line = 0;                        // in the scenario file, for messages
 };

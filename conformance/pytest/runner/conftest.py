@@ -89,7 +89,8 @@ def run_suite(target, report_dir):
         cmd += ["--target", target]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     results_file = pathlib.Path(report_dir) / "results.json"
-    if proc.returncode == 2 or not results_file.exists():
+    # Exit status 2 also means some verdict is `error`: the items judge those; only a missing report is fatal.
+    if not results_file.exists():
         pytest.fail(f"mqttspec run could not run against {target or 'the embedded broker'}:\n{proc.stdout}\n{proc.stderr}")
     return {r["id"]: r for r in json.loads(results_file.read_text())["results"]}
 

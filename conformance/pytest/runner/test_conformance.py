@@ -26,10 +26,10 @@ def scenario_ids():
     return [line.split()[0] for line in out.stdout.splitlines() if line.startswith(("v3.1.1.", "v5."))]
 
 
-def expectations():
-    """scenario id -> (acceptable verdicts, reason)."""
+def expectations(path=EXPECTATIONS):
+    """scenario id -> (acceptable verdicts, reason), from an expectations file like mosquitto's."""
     table = {}
-    for line in EXPECTATIONS.read_text().splitlines():
+    for line in path.read_text().splitlines():
         if not line.strip() or line.startswith("#"):
             continue
         scenario, verdicts, reason = line.split("\t")

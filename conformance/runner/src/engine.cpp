@@ -466,9 +466,12 @@ class scenario_run {
     std::optional<std::vector<std::string>> reasons;
     if (a.count("reasons")) reasons = split_list(a.at("reasons"));
     const bool require_reason = a.count("require-reason") && parse_bool(a.at("require-reason")).value_or(false);
+    // no-reason: a plain close, without a DISCONNECT or refusing CONNACK first (e.g. where the broker may not send one).
+    if (a.count("no-reason") && parse_bool(a.at("no-reason")).value_or(false)) reasons.emplace();
     std::string expected = "the broker closes the connection of " + c.name();
-    if (reasons) expected += std::string(require_reason ? " after" : ", optionally after") +
-                             " DISCONNECT/CONNACK with reason " + a.at("reasons");
+    if (reasons && reasons->empty()) expected += " without a DISCONNECT or refusing CONNACK first";
+    else if (reasons) expected += std::string(require_reason ? " after" : ", optionally after") +
+                                  " DISCONNECT/CONNACK with reason " + a.at("reasons");
     if (a.count("min-ms")) expected += ", not before " + a.at("min-ms") + " ms";
     if (a.count("max-size")) expected += ", that packet at most " + a.at("max-size") + " bytes";
     bool reason_seen = false;

@@ -45,7 +45,8 @@ const std::vector<step_rule>& step_rules() {
         "session-present", "codes", "capture-id", "max-size", "timeout-ms", "scram", "scram-password", "eventual",
         "capture-granted", "min-granted"},
        false, true},
-      {"expect-close", step_kind::expect_close, {"client"}, {"reasons", "timeout-ms", "min-ms", "require-reason", "max-size"}},
+      {"expect-close", step_kind::expect_close, {"client"},
+       {"reasons", "timeout-ms", "min-ms", "require-reason", "no-reason", "max-size"}},
       {"expect-nothing", step_kind::expect_nothing, {"client", "ms"}, {}},
       {"drop", step_kind::drop, {"client"}, {}},
       {"disconnect", step_kind::disconnect, {"client"}, {"reason"}, false, true},
@@ -69,7 +70,7 @@ const std::map<std::string_view, unsigned long> numeric_attrs{
     {"ws-split", 268435460}, {"ws-fragment", 268435460}, {"min-granted", 2}};
 const std::set<std::string_view> bool_attrs{"clean", "retain", "dup", "will-retain", "session-present",
                                             "require-reason", "no-credentials", "no-local", "rap", "present", "ws-hold",
-                                            "auto-ack", "auto-ping", "eventual"};
+                                            "auto-ack", "auto-ping", "eventual", "no-reason"};
 
 class loader {
  public:
@@ -267,8 +268,11 @@ class loader {
 
   void check_value(const pugi::xml_node& n, const std::string& name, const std::string& value) {
     if (value.find("${") != std::string::npos) return;  // checked when it runs
-    if (auto it = numeric_attrs.find(name); it != numeric_attrs.end() && !parse_number(value, it->second))
-      error(n, "attribute " + name + "=\"" + value + "\": not a number in 0.." + std::to_string(it->second));
+    // A number, or alternatives "0x81|0x82" where the matcher takes any of them.
+    if (auto it = numeric_attrs.find(name); it != numeric_attrs.end())
+      for (const auto& alt : split_list(value, "|"))
+        if (!parse_number(alt, it->second))
+          error(n, "attribute " + name + "=\"" + value + "\": not a number in 0.." + std::to_string(it->second));
     if (bool_attrs.count(name) && !parse_bool(value))
       error(n, "attribute " + name + "=\"" + value + "\": not a boolean (0/1/true/false)");
   }

@@ -1,8 +1,106 @@
 #!/usr/bin/env bash
-# Builds the benchmarks in Release and runs them; extra arguments go to Google Benchmark.
+# Builds the benchmarks in Release and runs them: the codec's Google Benchmark programs (extra
+# arguments go to Google Benchmark), then `mqttspec bench --compare` of the reference broker
+# (mqttspec-broker, its own process) against mosquitto, both started here on free loopback ports:
+# fan-in, fan-out and pairs at QoS 0 and 1. Results: reports/bench/ (codec.json, broker-*.json and
+# .md per workload, summary.json and summary.md). MQTTSPEC_BENCH_SECONDS sets each broker run's
+# length (default 3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash ci/setup.sh
 cmake -S . -B build/bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DMQTTSPEC_TESTS=OFF -DMQTTSPEC_BENCHMARKS=ON -DMQTTSPEC_PARTS=all >/dev/null
-cmake --build build/bench -j"$(nproc)" --target mqttspec_codec_bench
-build/bench/bench/mqttspec_codec_bench "$@"
+cmake --build build/bench -j"$(nproc)" --target mqttspec_codec_bench mqttspec mqttspec-broker
+out=reports/bench
+mkdir -p "$out"
+build/bench/bench/mqttspec_codec_bench --benchmark_out="$out/codec.json" --benchmark_out_format=json "$@"
+
+echo "== brokers: mqttspec bench, reference broker (A) vs mosquitto $(mosquitto -h 2>/dev/null | sed -n 's/^mosquitto version //p') (B)"
+seconds=${MQTTSPEC_BENCH_SECONDS:-3}
+mqttspec=build/bench/conformance/runner/mqttspec
+work=$(mktemp -d)
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  rm -rf "$work"
+}
+trap cleanup EXIT
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true  # room for connection-heavy workloads
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+wait_port() {
+  for _ in $(seq 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
+    sleep 0.05
+  done
+  echo "nothing listens on 127.0.0.1:$1" >&2
+  return 1
+}
+ours=$(free_port)
+build/bench/reference/broker/app/mqttspec-broker --port "$ours" --bind 127.0.0.1 --log-level warning >"$work/ours.log" 2>&1 &
+pids+=($!)
+mosq=$(free_port)
+printf 'listener %s 127.0.0.1\nallow_anonymous true\n' "$mosq" >"$work/mosquitto.conf"
+mosquitto -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
+pids+=($!)
+wait_port "$ours"
+wait_port "$mosq"
+
+status=0
+runs=()
+for workload in fan-in fan-out pairs; do
+  for qos in 0 1; do
+    name="broker-$workload-qos$qos"
+    rc=0
+    "$mqttspec" bench "$workload" --qos "$qos" --duration "$seconds" --quiet \
+      --target "127.0.0.1:$ours" --label mqttspec-broker --compare "127.0.0.1:$mosq" --compare-label mosquitto \
+      --json-file "$out/$name.json" --markdown-file "$out/$name.md" || rc=$?
+    echo
+    # 1 (violations) is judged below: only the reference broker's fail this script.
+    if [[ $rc -ne 0 && $rc -ne 1 ]]; then
+      echo "mqttspec bench $workload --qos $qos: exit status $rc" >&2
+      status=1
+    fi
+    runs+=("$name")
+  done
+done
+
+python3 - "$out" "${runs[@]}" <<'EOF' || status=1
+import json, os, sys
+out, runs = sys.argv[1], sys.argv[2:]
+summary = {"codec": None, "brokers": {"a": "mqttspec-broker", "b": "mosquitto", "runs": {}}}
+codec = os.path.join(out, "codec.json")
+if os.path.exists(codec):
+    with open(codec) as f:
+        summary["codec"] = [{"name": b["name"], "real_time": b.get("real_time"), "time_unit": b.get("time_unit"),
+                             "items_per_second": b.get("items_per_second")} for b in json.load(f).get("benchmarks", [])]
+md = ["# Benchmarks", "", "## Brokers: reference broker (A) vs mosquitto (B), ratios A/B", ""]
+failed = []
+for name in runs:
+    path = os.path.join(out, name + ".json")
+    if not os.path.exists(path):
+        md.append(f"- {name}: no result")
+        failed.append(name)
+        continue
+    with open(path) as f:
+        run = json.load(f)
+    summary["brokers"]["runs"][name] = run
+    if run["a"].get("error") or run["a"]["violations"]:
+        failed.append(name + " (reference broker: " + "; ".join([run["a"].get("error", "")] + run["a"]["violations"]).strip("; ") + ")")
+    with open(os.path.join(out, name + ".md")) as f:
+        md += [f.read(), ""]
+if summary["codec"]:
+    md += ["## Codec (Google Benchmark)", "", "| benchmark | time | items/s |", "|---|---:|---:|"]
+    for b in summary["codec"]:
+        ips = b["items_per_second"]
+        md.append(f"| {b['name']} | {b['real_time']:.1f} {b['time_unit']} | {ips:,.0f} |" if ips else
+                  f"| {b['name']} | {b['real_time']:.1f} {b['time_unit']} | |")
+with open(os.path.join(out, "summary.json"), "w") as f:
+    json.dump(summary, f, indent=2)
+with open(os.path.join(out, "summary.md"), "w") as f:
+    f.write("\n".join(md) + "\n")
+for name in failed:
+    print("FAILED:", name, file=sys.stderr)
+sys.exit(1 if failed else 0)
+EOF
+echo "reports: $out/summary.md, $out/summary.json"
+exit $status

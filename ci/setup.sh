@@ -6,8 +6,9 @@ set -euo pipefail
 packages=(
   build-essential g++ clang lld llvm libclang-rt-14-dev cmake ninja-build pkg-config
   libasio-dev libssl-dev libpugixml-dev libgtest-dev libgmock-dev libbenchmark-dev
-  libcli11-dev nlohmann-json3-dev
-  python3 python3-pytest python3-paho-mqtt
+  libcli11-dev nlohmann-json3-dev libsqlite3-dev
+  python3 python3-pytest python3-paho-mqtt python3-yaml python3-pip
+  chromium
   mosquitto mosquitto-clients libxml2-utils
   rabbitmq-server
 )

@@ -45,7 +45,9 @@ def built():
 def run(tmp_path, *args, selectors=()):
     """mqttspec run (all versions); returns (exit status, results by id, output)."""
     report = tmp_path / "report"
-    cmd = [str(MQTTSPEC), "run", *selectors, "--version", "all", "-j", "2", "-q", "--report-dir", str(report), *args]
+    # As in conftest.run_suite: these brokers answer at once, so 15 s is ceiling enough for eventual behaviour.
+    cmd = [str(MQTTSPEC), "run", *selectors, "--version", "all", "-j", "2", "-q", "--eventual-timeout-ms", "15000",
+           "--report-dir", str(report), *args]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     results = report / "results.json"
     by_id = {}
@@ -126,18 +128,18 @@ def test_ws_target_on_a_plain_mqtt_port_is_a_harness_error(tmp_path):
     assert "WebSocket handshake" in output
 
 
-def test_mosquitto_over_websocket(tmp_path):
+def test_mosquitto_over_websocket(tmp_path, brokers):
     """Every scenario over mosquitto's WebSocket listener gives the verdict it gives over plain TCP
     (or one mosquitto-2.0.11.tsv accepts); the section 6 ones pass unless the table says otherwise."""
     if mosquitto_version() != "2.0.11":
         pytest.skip(f"expectations are for mosquitto 2.0.11, found {mosquitto_version()}")
     ws_port = free_port()
-    with mosquitto(tmp_path, f"listener {ws_port} 127.0.0.1", "protocol websockets") as plain:
+    with mosquitto(tmp_path, f"listener {ws_port} 127.0.0.1", "protocol websockets"):
         if not wait_for_port(ws_port):
             pytest.skip("this mosquitto has no websockets listener")
         status, over_ws, output = run(tmp_path / "ws", "--target", f"ws://127.0.0.1:{ws_port}/mqtt")
         assert status in (0, 1), output
-        _, over_tcp, tcp_output = run(tmp_path / "tcp", "--target", plain)
+    over_tcp = brokers.results("mosquitto")  # the plain-TCP run test_conformance.py judges, made once
     assert len(websocket_ids(over_ws)) >= 20
     table = expectations()
     wrong = {}

@@ -18,7 +18,7 @@ bool run_summary::any_failure() const {
 }
 
 std::string rerun_command(const run_summary& s, const scenario& sc) {
-  return "mqttspec run '" + sc.id + "'" + (s.rerun_args.empty() ? "" : " " + s.rerun_args);
+  return s.rerun_prefix + " '" + sc.id + "'" + (s.rerun_args.empty() ? "" : " " + s.rerun_args);
 }
 
 std::vector<finding> group_findings(const std::vector<scenario_result>& results) {

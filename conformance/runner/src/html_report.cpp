@@ -107,8 +107,9 @@ li{margin:0.4em 0;padding:2px 6px}
   if (!any) out << "<p>None.</p>\n";
 
   // Statement matrix.
-  out << "<h2>Statement matrix</h2>\n";
+  if (s.statement_matrix) out << "<h2>Statement matrix</h2>\n";
   for (auto v : {suite_version::v3_1_1, suite_version::v5}) {
+    if (!s.statement_matrix) break;
     out << "<h3>MQTT " << display_name(v) << "</h3>\n<table><tr><th>statement</th><th>section</th><th>applies to</th>"
         << "<th>black box</th><th>verdict</th><th>scenarios</th><th>summary</th></tr>\n";
     for (const auto& row : coverage_rows(cat, v, s.results)) {

@@ -3,14 +3,54 @@
 #include "mqttspec/conformance/selection.hpp"
 #include "suite_loading.hpp"
 
+#include <algorithm>
+#include <cstdlib>
 #include <ostream>
+#include <system_error>
 
 namespace mqttspec::conformance {
 
-suite_paths default_paths(const std::optional<std::filesystem::path>& scenarios_dir) {
+namespace {
+
+namespace fs = std::filesystem;
+
+bool holds_suite(const fs::path& base) {
+  std::error_code ec;
+  return fs::is_directory(base / "scenarios", ec);
+}
+
+// The running executable (Linux); empty when unknown.
+fs::path executable_path() {
+  std::error_code ec;
+  auto p = fs::read_symlink("/proc/self/exe", ec);
+  return ec ? fs::path{} : p;
+}
+
+bool is_within(const fs::path& p, const fs::path& dir) {
+  std::error_code ec;
+  const auto d = fs::weakly_canonical(dir, ec);
+  if (ec || d.empty()) return false;
+  return std::mismatch(d.begin(), d.end(), p.begin(), p.end()).first == d.end();
+}
+
+}  // namespace
+
+fs::path suite_data_dir() {
+  if (const char* env = std::getenv("MQTTSPEC_DATA_DIR"); env && *env) return env;
+  const auto exe = executable_path();
+  const auto installed =
+      exe.empty() ? fs::path{} : (exe.parent_path() / MQTTSPEC_INSTALL_DATA_FROM_BIN).lexically_normal();
+  if (!installed.empty() && holds_suite(installed)) return installed;
+  if (holds_suite("conformance")) return fs::absolute("conformance");
+  // The source tree only serves binaries of the build tree that was configured from it.
+  if (!exe.empty() && is_within(exe, MQTTSPEC_BUILD_DIR) && holds_suite(MQTTSPEC_SOURCE_CONFORMANCE_DIR))
+    return MQTTSPEC_SOURCE_CONFORMANCE_DIR;
+  return installed.empty() ? fs::path("conformance") : installed;  // missing: the error names it
+}
+
+suite_paths default_paths(const std::optional<fs::path>& scenarios_dir) {
   suite_paths p;
-  std::filesystem::path base = "conformance";
-  if (!std::filesystem::is_directory(base / "scenarios")) base = MQTTSPEC_SOURCE_CONFORMANCE_DIR;
+  const auto base = suite_data_dir();
   p.scenarios = scenarios_dir ? *scenarios_dir : base / "scenarios";
   p.statements = base / "statements";
   return p;
@@ -52,7 +92,8 @@ int list_command(const suite_paths& paths, const std::vector<std::string>& selec
     }
     out << "\n    " << s->title << "\n";
   }
-  out << picked.size() << " scenarios\n";
+  out << picked.size() << " scenarios in " << std::filesystem::absolute(paths.scenarios).lexically_normal().string()
+      << "\n";
   return 0;
 }
 

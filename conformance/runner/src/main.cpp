@@ -1,6 +1,9 @@
 // mqttspec: the command line of the conformance suite.
+#include "mqttspec/conformance/client_role.hpp"
 #include "mqttspec/conformance/commands.hpp"
 #include "mqttspec/conformance/decode_command.hpp"
+#include "mqttspec/conformance/stored_results.hpp"
+#include "bench/bench_command.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -45,8 +48,20 @@ int main(int argc, char** argv) {
                   "broker host:port, or ws://host:port/path (wss:// with TLS); default: start the embedded reference broker");
   run->add_option("--version", suite_version, "3.1.1, 5.0 or all")->check(CLI::IsMember({"3.1.1", "5", "5.0", "all"}));
   run->add_option("--exclude", req.excludes, "selectors to leave out (repeatable)");
+  std::string shard_text;
+  run->add_option("--shard", shard_text,
+                  "K/N: play only shard K of N of the selected scenarios (a stable split, for parallel CI jobs; "
+                  "join the shards with `mqttspec merge`)")
+      ->check([](const std::string& s) { return conf::parse_shard(s) ? std::string() : "want K/N with 1 <= K <= N"; });
   run->add_option("--jobs,-j", req.jobs, "scenarios run in parallel")->check(CLI::Range(1u, 64u));
-  run->add_option("--timeout-ms", req.timeout_ms, "how long each expectation waits")->check(CLI::Range(10u, 600000u));
+  run->add_option("--timeout-ms", req.timeout_ms, "how long each expectation, connect and handshake waits")
+      ->check(CLI::Range(10u, 600000u))->capture_default_str();
+  run->add_option("--max-run-seconds", req.max_run_seconds,
+                  "start no scenario after this many seconds; the rest are errors (0: no limit)")
+      ->capture_default_str();
+  run->add_option("--eventual-timeout-ms", req.eventual_timeout_ms,
+                  "how long an expectation without a deadline in the spec (a resend on resumption, queued delivery) may take")
+      ->check(CLI::Range(10u, 600000u))->capture_default_str();
   run->add_option("--username", username, "user name sent in every CONNECT");
   run->add_option("--password", password, "password sent in every CONNECT");
   run->add_option("--auth-method", req.auth_method,
@@ -75,11 +90,64 @@ int main(int argc, char** argv) {
   list->add_option("selectors", list_selectors, "as for run");
   list->add_option("--version", list_version, "3.1.1, 5.0 or all");
   list->add_option("--scenarios", scenarios_dir, "scenario directory");
+  std::string list_role = "broker";
+  list->add_option("--role", list_role, "broker: scenarios that certify brokers; client: scenarios that certify client libraries")
+      ->check(CLI::IsMember({"broker", "client"}));
 
   auto* coverage = app.add_subcommand("coverage", "Per statement of both catalogs: covering scenarios or why none");
   bool only_gaps = false;
   coverage->add_flag("--gaps", only_gaps, "show only uncovered server-relevant statements");
   coverage->add_option("--scenarios", scenarios_dir, "scenario directory");
+  std::string coverage_role = "broker";
+  coverage->add_option("--role", coverage_role, "broker: statements a Server is bound by; client: statements that bind the Client")
+      ->check(CLI::IsMember({"broker", "client"}));
+
+  // `mqttspec serve`: the runner plays the Server side of the client scenarios (docs/client-drivers.md).
+  auto* serve = app.add_subcommand("serve", "Certify an MQTT client library: play the Server side of the client scenarios");
+  conf::serve_request serve_req;
+  std::string serve_version = "all";
+  serve->add_option("selectors", serve_req.selectors, "client scenario ids or globs, statement ids or section prefixes");
+  serve->add_option("--driver", serve_req.driver_text,
+                    "the client driver command (docs/client-drivers.md); default: the reference client");
+  serve->add_option("--host", serve_req.host, "address to listen on")->capture_default_str();
+  serve->add_option("--port", serve_req.port, "port to listen on (then one scenario at a time); default: a free port per scenario")
+      ->check(CLI::Range(0u, 65535u));
+  serve->add_option("--version", serve_version, "3.1.1, 5.0 or all")->check(CLI::IsMember({"3.1.1", "5", "5.0", "all"}));
+  serve->add_option("--exclude", serve_req.excludes, "selectors to leave out (repeatable)");
+  serve->add_option("--jobs,-j", serve_req.jobs, "scenarios run in parallel")->check(CLI::Range(1u, 64u));
+  serve->add_option("--timeout-ms", serve_req.timeout_ms, "how long each expectation waits")
+      ->check(CLI::Range(10u, 600000u))->capture_default_str();
+  serve->add_option("--eventual-timeout-ms", serve_req.eventual_timeout_ms,
+                    "how long an expectation without a deadline in the spec (a resend on reconnection) may take")
+      ->check(CLI::Range(10u, 600000u))->capture_default_str();
+  serve->add_option("--max-run-seconds", serve_req.max_run_seconds, "start no scenario after this many seconds (0: no limit)");
+  serve->add_flag("--strict", serve_req.strict, "SHOULD failures (non-strict) count as failures");
+  serve->add_option("--report-dir", serve_req.report_dir, "where reports are written")->capture_default_str();
+  serve->add_option("--scenarios", scenarios_dir, "scenario directory (holds client/v3.1.1/ and client/v5.0/)");
+  serve->add_flag("--quiet,-q", serve_req.quiet, "no progress lines");
+
+  auto* client_driver = app.add_subcommand("client-driver", "The reference client: a client driver built on the codec");
+  conf::client_driver_options driver_opts;
+  client_driver->add_option("--host", driver_opts.host, "server address");
+  client_driver->add_option("--port", driver_opts.port, "server port")->required();
+  client_driver->add_option("--client-id", driver_opts.client_id, "ClientID of the CONNECT unless an action gives one");
+  client_driver->add_option("--version", driver_opts.version, "3.1.1 or 5.0")->check(CLI::IsMember({"3.1.1", "5", "5.0"}));
+
+  auto* merge = app.add_subcommand("merge", "Join the results.json of the shards of a run into one set of reports");
+  conf::merge_request merge_req;
+  merge->add_option("results", merge_req.inputs, "results.json of each shard")->required()->check(CLI::ExistingFile);
+  merge->add_option("--report-dir", merge_req.report_dir, "where the merged reports are written")->capture_default_str();
+  merge->add_option("--scenarios", scenarios_dir, "scenario directory");
+
+  auto* compare = app.add_subcommand("compare", "Compare the results.json of several brokers: one HTML page and a markdown table");
+  conf::compare_request compare_req;
+  std::string compare_names;
+  compare->add_option("results", compare_req.inputs, "results.json of each broker")->required()->check(CLI::ExistingFile);
+  compare->add_option("--names", compare_names, "column names, comma-separated; default: each file's directory name");
+  compare->add_option("--out", compare_req.out_dir, "where compare.html and compare.md are written")->capture_default_str();
+
+  CLI::App* bench = nullptr;
+  auto run_bench = mqttspec::bench::add_bench_command(app, bench);
 
 #ifdef MQTTSPEC_HAVE_NETFUZZ
   CLI::App* fuzz = nullptr;
@@ -118,10 +186,36 @@ int main(int argc, char** argv) {
     const auto& t = req.tls_options;
     req.tls = req.tls || !t.ca.empty() || !t.cert.empty() || !t.key.empty() || t.insecure;
     req.paths = conf::default_paths(scenarios_dir);
+    if (!shard_text.empty()) req.shard = conf::parse_shard(shard_text);
     return conf::run_command(req, std::cout, std::cerr);
   }
+  if (merge->parsed()) {
+    merge_req.paths = conf::default_paths(scenarios_dir);
+    return conf::merge_command(merge_req, std::cout, std::cerr);
+  }
+  if (compare->parsed()) {
+    for (std::size_t at = 0; !compare_names.empty();) {
+      const auto comma = compare_names.find(',', at);
+      compare_req.names.push_back(compare_names.substr(at, comma == std::string::npos ? std::string::npos : comma - at));
+      if (comma == std::string::npos) break;
+      at = comma + 1;
+    }
+    compare_req.paths = conf::default_paths(std::nullopt);
+    return conf::compare_command(compare_req, std::cout, std::cerr);
+  }
+  if (serve->parsed()) {
+    serve_req.version = serve_version;
+    serve_req.driver = conf::split_command(serve_req.driver_text);
+    return conf::serve_command(serve_req, conf::default_paths(scenarios_dir), std::cout, std::cerr);
+  }
+  if (client_driver->parsed()) return conf::client_driver_command(driver_opts);
+  if (list->parsed() && list_role == "client")
+    return conf::client_list_command(conf::default_paths(scenarios_dir), list_selectors, list_version, std::cout, std::cerr);
+  if (coverage->parsed() && coverage_role == "client")
+    return conf::client_coverage_command(conf::default_paths(scenarios_dir), only_gaps, std::cout, std::cerr);
   if (list->parsed()) return conf::list_command(conf::default_paths(scenarios_dir), list_selectors, list_version, std::cout, std::cerr);
   if (coverage->parsed()) return conf::coverage_command(conf::default_paths(scenarios_dir), only_gaps, std::cout, std::cerr);
+  if (bench->parsed()) return run_bench();
 #ifdef MQTTSPEC_HAVE_NETFUZZ
   if (fuzz->parsed()) return run_fuzz();
 #endif

@@ -206,7 +206,7 @@ build_result build_connect(const attributes& a, const std::vector<attributes>& p
   connect c;
   c.version = v;
   c.clean_start = flag(a, "clean", true);
-  c.keep_alive = number<std::uint16_t>(a, "keep-alive", 65535, err).value_or(60);
+  c.keep_alive = number<std::uint16_t>(a, "keep-alive", 65535, err).value_or(default_keep_alive);
   c.client_id = a.count("client-id") ? get(a, "client-id") : std::string_view(client_id);
   std::optional<bytes> will_payload;
   if (a.count("will-topic")) {

@@ -2,6 +2,7 @@
 #include "mqttspec/conformance/reports.hpp"
 #include "mqttspec/conformance/selection.hpp"
 #include "mqttspec/conformance/variables.hpp"
+#include "mqttspec/conformance/version_probe.hpp"
 #include "suite_loading.hpp"
 
 #ifdef MQTTSPEC_HAVE_EMBEDDED_BROKER
@@ -10,13 +11,18 @@
 #endif
 #include "mqttspec/auth/scram.hpp"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <ctime>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <ostream>
 #include <thread>
+
+#include <unistd.h>
 
 namespace mqttspec::conformance {
 
@@ -99,6 +105,41 @@ std::string rerun_args(const run_request& req) {
   return s;
 }
 
+// Ctrl-C or SIGTERM during a run: no new scenario starts, the running ones end within their own
+// deadlines, and the reports are written for what ran. A second one leaves at once.
+std::atomic<bool> interrupted{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "read and written by a signal handler");
+
+void on_interrupt(int) {
+  if (interrupted.exchange(true)) _exit(2);
+  static constexpr char note[] =
+      "\nmqttspec: interrupted: finishing the running scenarios, then the reports (again to quit at once)\n";
+  [[maybe_unused]] const auto n = write(STDERR_FILENO, note, sizeof note - 1);
+}
+
+// on_interrupt handles SIGINT and SIGTERM while this lives.
+class interrupt_scope {
+ public:
+  interrupt_scope() {
+    interrupted = false;
+    struct sigaction sa {};
+    sa.sa_handler = on_interrupt;
+    sa.sa_flags = SA_RESTART;  // the other threads' blocking calls carry on
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &old_int_);
+    sigaction(SIGTERM, &sa, &old_term_);
+  }
+  ~interrupt_scope() {
+    sigaction(SIGINT, &old_int_, nullptr);
+    sigaction(SIGTERM, &old_term_, nullptr);
+  }
+  interrupt_scope(const interrupt_scope&) = delete;
+  interrupt_scope& operator=(const interrupt_scope&) = delete;
+
+ private:
+  struct sigaction old_int_ {}, old_term_ {};
+};
+
 }  // namespace
 
 int run_command(const run_request& req, std::ostream& out, std::ostream& err) {
@@ -117,14 +158,23 @@ int run_command(const run_request& req, std::ostream& out, std::ostream& err) {
       return 2;
     }
   }
-  const auto picked = select(loaded.scenarios, req.selectors, req.excludes, versions, &cat);
+  auto picked = select(loaded.scenarios, req.selectors, req.excludes, versions, &cat);
   if (picked.empty()) {
     err << "mqttspec: no scenario matches the selectors\n";
     return 2;
   }
+  if (req.shard) {
+    const auto selected = picked.size();
+    picked = take_shard(picked, *req.shard);
+    if (picked.empty()) {
+      err << "mqttspec: shard " << to_string(*req.shard) << " of the " << selected << " selected scenarios is empty\n";
+      return 2;
+    }
+  }
 
   engine_options opts;
   opts.timeout = std::chrono::milliseconds(req.timeout_ms);
+  opts.eventual_timeout = std::chrono::milliseconds(req.eventual_timeout_ms);
   opts.cred = req.cred;
   opts.run_token = make_run_token();
   if (req.auth_method) {
@@ -195,21 +245,32 @@ int run_command(const run_request& req, std::ostream& out, std::ostream& err) {
     summary.target += " over TLS";
   }
 
-  // Capabilities per version: 5.0 from a probe CONNACK, 3.1.1 from defaults; the profile overrides.
-  for (auto v : versions) {
-    capability_set caps;
-    if (v == suite_version::v5) {
-      auto probed = probe_v5(opts);
-      if (probed) {
-        caps = std::move(*probed);
-      } else {
-        caps = default_v311();
-        caps.source = "defaults (probe failed)";
-        summary.notes.push_back(probed.error());
-        err << "mqttspec: " << probed.error() << "\n";
-      }
-    } else {
-      caps = default_v311();
+  interrupt_scope on_interrupt_write_reports;
+  const auto start = std::chrono::steady_clock::now();
+  const auto run_deadline = req.max_run_seconds ? start + std::chrono::seconds(req.max_run_seconds)
+                                                : std::chrono::steady_clock::time_point::max();
+  auto stopped = [&] { return interrupted || std::chrono::steady_clock::now() >= run_deadline; };
+
+  // Each version that has scenarios to play is probed first (version_probe.hpp); its capabilities:
+  // 5.0 from the probe's CONNACK, 3.1.1 from defaults; the profile overrides.
+  std::map<suite_version, version_probe> probes;
+  auto count_of = [&](suite_version v) {
+    return std::count_if(picked.begin(), picked.end(), [&](const scenario* sc) { return sc->version == v; });
+  };
+  for (auto v : versions)
+    if (count_of(v) > 0 && !stopped()) probes.emplace(v, probe_version(v, opts, prof));
+  std::vector<version_probe*> all_probes;
+  for (auto& [v, probe] : probes) all_probes.push_back(&probe);
+  reconcile(all_probes);
+  for (auto& [v, probe] : probes) {
+    const auto count = count_of(v);
+    capability_set caps = probe.caps;
+    if (probe.result != version_probe::outcome::works) {
+      caps.source = "none (the probe failed)";
+      const bool unsupported = probe.result == version_probe::outcome::unsupported;
+      summary.notes.push_back(probe.summary + "; its " + std::to_string(count) + " scenarios are " +
+                              (unsupported ? "unsupported" : "errors") + ", not played");
+      err << "mqttspec: " << summary.notes.back() << "\n";
     }
     // Section 6 scenarios need the run to go over WebSocket (requires="websocket").
     if (opts.broker.ws_path) caps.tags.insert("websocket");
@@ -224,9 +285,8 @@ int run_command(const run_request& req, std::ostream& out, std::ostream& err) {
   summary.results.resize(picked.size());
   std::atomic<std::size_t> next{0}, done{0};
   std::mutex out_mutex;
-  const auto start = std::chrono::steady_clock::now();
   auto worker = [&] {
-    for (;;) {
+    while (!stopped()) {
       const auto i = next++;
       if (i >= picked.size()) return;
       const auto& sc = *picked[i];
@@ -234,10 +294,13 @@ int run_command(const run_request& req, std::ostream& out, std::ostream& err) {
       const exclusion* ex = nullptr;
       for (const auto& e : prof.exclusions)
         if (matches(sc, e.pattern, &cat)) ex = &e;
+      const auto& probe = probes.at(sc.version);
       if (ex) {
         r.sc = &sc;
         r.v = verdict::unsupported;
         r.message = "excluded by profile " + prof.name + ": " + ex->reason;
+      } else if (probe.result != version_probe::outcome::works) {
+        r = not_played(sc, probe);
       } else {
         r = run_scenario(sc, opts, summary.capabilities.at(sc.version), i);
       }
@@ -253,14 +316,34 @@ int run_command(const run_request& req, std::ostream& out, std::ostream& err) {
   for (auto& t : threads) t.join();
   summary.wall_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 
+  // What a stop left unplayed is an error, so the run cannot read as complete.
+  const std::string not_run = interrupted ? "not run (interrupted)"
+                                          : "not run (--max-run-seconds " + std::to_string(req.max_run_seconds) + " reached)";
+  std::size_t unplayed = 0;
+  for (std::size_t i = 0; i < picked.size(); ++i) {
+    auto& r = summary.results[i];
+    if (r.sc) continue;
+    r.sc = picked[i];
+    r.v = verdict::error;
+    r.message = not_run;
+    ++unplayed;
+  }
+  if (unplayed) {
+    summary.notes.push_back(std::to_string(unplayed) + " of " + std::to_string(picked.size()) + " scenarios " + not_run);
+    err << "mqttspec: " << summary.notes.back() << "\n";
+  }
+
   print_tree(summary, out);
   if (auto e = write_reports(summary, cat, req.report_dir)) {
     err << "mqttspec: " << *e << "\n";
     return 2;
   }
   out << "reports: " << (req.report_dir / "report.html").string() << ", junit.xml, results.json, statements.csv\n";
-  const auto counts = summary.counts();
-  if (counts.count(verdict::error)) return 2;
+  // A run that could play no version at all judged nothing: not a success.
+  const bool none_works = std::none_of(probes.begin(), probes.end(), [](const auto& p) {
+    return p.second.result == version_probe::outcome::works;
+  });
+  if (summary.counts().count(verdict::error) || interrupted || none_works) return 2;
   return summary.any_failure() ? 1 : 0;
 }
 

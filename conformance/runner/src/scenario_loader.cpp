@@ -1,5 +1,7 @@
 #include "mqttspec/conformance/scenario_loader.hpp"
 
+#include "mqttspec/conformance/client_role.hpp"
+
 #include "mqttspec/conformance/scenario_lint.hpp"
 #include "mqttspec/conformance/variables.hpp"
 
@@ -58,6 +60,50 @@ const std::vector<step_rule>& step_rules() {
   return rules;
 }
 
+// Client scenarios (the runner is the Server): the same elements with the roles reversed, plus the
+// application's side through the driver. <open> accepts the client's next connection; <connect>
+// accepts one if needed, expects its CONNECT (the attributes check its fields) and answers with a
+// CONNACK (reason, session-present, <property> children); <send> sends server packets; <expect>
+// checks what the client sent (CONNECT and SUBSCRIBE fields too); <app do="..."> gives the driver an
+// action (a send of the application's, kind send); <expect-app event="..."> waits for what the
+// driver reports (kind expect). See docs/client-drivers.md.
+const std::vector<step_rule>& client_step_rules() {
+  static const std::vector<std::string_view> connect_checks{
+      "clean", "keep-alive", "client-id", "username", "password", "no-credentials", "will-topic", "will-payload",
+      "will-qos", "will-retain", "no-will", "session-expiry"};
+  static const std::vector<step_rule> rules = [] {
+    std::vector<step_rule> r{
+        {"open", step_kind::open, {"client"}, {"timeout-ms", "auto-ack", "auto-ping"}},
+        {"connect", step_kind::connect, {"client"},
+         {"session-present", "reason", "timeout-ms", "auto-ack", "auto-ping", "eventual", "capture-client-id"},
+         false, true},
+        {"send", step_kind::send, {"client"},
+         {"type", "hex", "first-byte", "body-hex", "length", "topic", "topic-hex", "qos", "retain", "dup", "id",
+          "payload", "payload-hex", "payload-repeat", "reason", "session-present", "codes"},
+         false, true},
+        {"expect", step_kind::expect, {"client", "type"},
+         {"reason", "qos", "retain", "dup", "topic", "payload", "payload-hex", "payload-repeat", "id", "id-not",
+          "codes", "capture-id", "max-size", "timeout-ms", "eventual", "filter", "capture-client-id"},
+         true, true},
+        {"expect-app", step_kind::expect, {"client", "event"},
+         {"topic", "payload", "payload-hex", "qos", "retain", "reason", "session-present", "timeout-ms", "eventual"}},
+        {"expect-close", step_kind::expect_close, {"client"},
+         {"reasons", "timeout-ms", "min-ms", "require-reason", "no-reason", "max-size"}},
+        {"expect-nothing", step_kind::expect_nothing, {"client", "ms"}, {"event"}},
+        {"drop", step_kind::drop, {"client"}, {}},
+        {"disconnect", step_kind::disconnect, {"client"}, {"reason"}, false, true},
+        {"any-of", step_kind::any_of, {}, {}},
+        {"expect-all", step_kind::expect_all, {}, {}},
+        {"app", step_kind::send, {"client", "do"}, {}},
+    };
+    for (auto& rule : r)
+      if (rule.element == "connect" || rule.element == "expect")
+        rule.optional.insert(rule.optional.end(), connect_checks.begin(), connect_checks.end());
+    return r;
+  }();
+  return rules;
+}
+
 const std::set<std::string_view> packet_types{"connect", "publish", "puback", "pubrec", "pubrel", "pubcomp",
                                               "subscribe", "suback", "unsubscribe", "unsuback", "pingreq",
                                               "pingresp", "disconnect", "auth", "connack"};
@@ -70,12 +116,13 @@ const std::map<std::string_view, unsigned long> numeric_attrs{
     {"ws-split", 268435460}, {"ws-fragment", 268435460}, {"min-granted", 2}};
 const std::set<std::string_view> bool_attrs{"clean", "retain", "dup", "will-retain", "session-present",
                                             "require-reason", "no-credentials", "no-local", "rap", "present", "ws-hold",
-                                            "auto-ack", "auto-ping", "eventual", "no-reason"};
+                                            "auto-ack", "auto-ping", "eventual", "no-reason", "no-will"};
 
 class loader {
  public:
-  loader(suite_version v, std::string file, const catalog* cat, load_result& out)
-      : version_(v), file_(std::move(file)), cat_(cat), out_(out) {}
+  loader(suite_version v, std::string file, const catalog* cat, load_result& out,
+         scenario_role role = scenario_role::broker)
+      : version_(v), file_(std::move(file)), cat_(cat), out_(out), role_(role) {}
 
   void document(const pugi::xml_node& root, const variables& vars) {
     for (auto child : root.children()) {
@@ -188,7 +235,7 @@ class loader {
         for_each(child, vars, [&](const variables& inner) { steps(child, inner, out, expectations_only); });
         continue;
       }
-      const auto& rules = step_rules();
+      const auto& rules = role_ == scenario_role::client ? client_step_rules() : step_rules();
       auto rule = std::find_if(rules.begin(), rules.end(), [&](const step_rule& r) { return r.element == name; });
       if (rule == rules.end()) {
         error(child, "unknown step <" + std::string(name) + ">");
@@ -218,7 +265,7 @@ class loader {
       if (auto t = st.attrs.find("type"); t != st.attrs.end() && t->second.find("${") == std::string::npos &&
                                           !packet_types.count(t->second))
         error(child, "<" + std::string(name) + ">: unknown packet type " + t->second);
-      if (st.kind == step_kind::send) {
+      if (st.kind == step_kind::send && !st.attrs.count("do")) {
         const int forms = int(st.attrs.count("type")) + int(st.attrs.count("hex")) + int(st.attrs.count("first-byte"));
         if (forms != 1) error(child, "<send>: give exactly one of type, hex or first-byte");
       }
@@ -281,16 +328,22 @@ class loader {
   std::string file_;
   const catalog* cat_;
   load_result& out_;
+  scenario_role role_;
   std::optional<std::string_view> text_;
 };
 
 }  // namespace
 
 load_result load_scenario_text(std::string_view xml, suite_version v, const std::string& file, const catalog* cat) {
+  return load_scenario_text(xml, v, file, cat, scenario_role::broker);
+}
+
+load_result load_scenario_text(std::string_view xml, suite_version v, const std::string& file, const catalog* cat,
+                               scenario_role role) {
   load_result out;
   pugi::xml_document doc;
   auto parsed = doc.load_buffer(xml.data(), xml.size());
-  loader l(v, file, cat, out);
+  loader l(v, file, cat, out, role);
   l.set_text(xml);
   if (!parsed) {
     const auto off = static_cast<std::size_t>(parsed.offset);
@@ -308,7 +361,9 @@ load_result load_scenario_text(std::string_view xml, suite_version v, const std:
   return out;
 }
 
-load_result load_scenarios(const std::filesystem::path& dir, const catalog* cat) {
+namespace {
+
+load_result load_tree(const std::filesystem::path& dir, const catalog* cat, scenario_role role) {
   load_result all;
   for (auto [v, sub] : {std::pair{suite_version::v3_1_1, "v3.1.1"}, std::pair{suite_version::v5, "v5.0"}}) {
     const auto d = dir / sub;
@@ -321,7 +376,7 @@ load_result load_scenarios(const std::filesystem::path& dir, const catalog* cat)
       std::ifstream in(f, std::ios::binary);
       std::stringstream ss;
       ss << in.rdbuf();
-      auto r = load_scenario_text(ss.str(), v, f.string(), cat);
+      auto r = load_scenario_text(ss.str(), v, f.string(), cat, role);
       for (auto& s : r.scenarios) all.scenarios.push_back(std::move(s));
       for (auto& e : r.errors) all.errors.push_back(std::move(e));
     }
@@ -332,6 +387,16 @@ load_result load_scenarios(const std::filesystem::path& dir, const catalog* cat)
   if (all.scenarios.empty() && all.errors.empty())
     all.errors.push_back({dir.string(), 0, "no scenarios found (expected v3.1.1/*.xml and v5.0/*.xml)"});
   return all;
+}
+
+}  // namespace
+
+load_result load_scenarios(const std::filesystem::path& dir, const catalog* cat) {
+  return load_tree(dir, cat, scenario_role::broker);
+}
+
+load_result load_client_scenarios(const std::filesystem::path& dir, const catalog* cat) {
+  return load_tree(dir / "client", cat, scenario_role::client);
 }
 
 }  // namespace mqttspec::conformance

@@ -1,8 +1,10 @@
 // mqttspec-broker: the reference MQTT 3.1, 3.1.1 and 5.0 broker.
 #include "mqttspec/broker/scram_method.hpp"
 #include "mqttspec/broker/server.hpp"
+#include "mqttspec/broker/sqlite_store.hpp"
 #include "mqttspec/transport/tls.hpp"
 #include "password_file.hpp"
+#include "test_fault.hpp"
 
 #include <CLI/CLI.hpp>
 
@@ -12,7 +14,7 @@ int main(int argc, char** argv) {
   using namespace mqttspec;
   broker::server_options options;
   auto& core = options.core;
-  std::string password_path, hash_user, level = "info";
+  std::string password_path, hash_user, level = "info", persistence_path, sync = "always";
   std::vector<std::string> scram_users;
   unsigned max_qos = 2, max_granted_qos = 2;
   bool trace = false;
@@ -32,7 +34,32 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--max-qos", max_qos, "highest QoS supported")->check(CLI::Range(0, 2))->capture_default_str();
   app.add_option("--retain-available", core.retain_available, "support retained messages")->capture_default_str();
-  app.add_option("--max-queued-messages", core.max_queued_messages, "per-session queue limit")->capture_default_str();
+  app.add_option("--max-queued-messages", core.max_queued_messages,
+                 "messages queued per session; when full, QoS 0 ones are dropped first (counted)")
+      ->capture_default_str();
+  app.add_option("--max-queued-bytes", core.max_queued_bytes, "bytes queued per session, 0: no limit")
+      ->capture_default_str();
+  app.add_option("--max-topic-levels", core.max_topic_levels,
+                 "levels of a Topic Name or Filter; beyond: PUBACK/PUBREC 0x90, SUBACK 0x8F (3.1.1: close, 0x80); "
+                 "0: no limit")
+      ->capture_default_str();
+  app.add_option("--max-topic-length", core.max_topic_length,
+                 "bytes of a Topic Name or Filter, treated as --max-topic-levels; 0: no limit")
+      ->capture_default_str();
+  app.add_option("--max-subscriptions", core.max_subscriptions,
+                 "subscriptions per session; beyond: SUBACK 0x97 (3.1.1: 0x80); 0: no limit")
+      ->capture_default_str();
+  app.add_option("--max-retained-messages", core.max_retained_messages,
+                 "retained messages in total; beyond, new topics are routed but not retained; 0: no limit")
+      ->capture_default_str();
+  app.add_option("--max-retained-bytes", core.max_retained_bytes,
+                 "bytes of retained messages in total, treated as --max-retained-messages; 0: no limit")
+      ->capture_default_str();
+  app.add_option("--max-write-backlog", options.max_write_backlog,
+                 "bytes queued for a client that does not read: beyond half, QoS 0 messages to it are dropped "
+                 "(counted); beyond it, the connection is closed")
+      ->check(CLI::Range(std::size_t{1024}, std::size_t{1} << 40))
+      ->capture_default_str();
   app.add_option("--session-expiry-cap", core.session_expiry_cap, "largest session expiry granted, seconds");
   app.add_option("--server-keep-alive", core.server_keep_alive, "override the clients' keep-alive, seconds (5.0)");
   // Other behaviours the spec allows, for checking the conformance suite against them.
@@ -62,6 +89,19 @@ int main(int argc, char** argv) {
   app.add_option("--tls-cert", tls.cert.file, "PEM certificate chain: the listener speaks TLS only");
   app.add_option("--tls-key", tls.key.file, "PEM private key of --tls-cert");
   app.add_option("--tls-client-ca", tls.ca.file, "PEM CAs: clients must present a certificate one of them signed");
+  app.add_option("--persistence", persistence_path,
+                 "keep durable sessions (their subscriptions, queued and in-flight QoS 1/2 messages, wills) and "
+                 "retained messages in this SQLite file (WAL journal: FILE-wal beside it), restored at startup");
+  app.add_option("--sync", sync,
+                 "with --persistence: always (every write on disk before the packets it allows leave) or batch "
+                 "(written before they leave, flushed to disk about once a second)")
+      ->check(CLI::IsMember({"always", "batch"}))
+      ->capture_default_str();
+  std::string test_fault;  // TEST ONLY: see test_fault.hpp
+  app.add_option("--test-fault", test_fault,
+                 "TEST ONLY, for the network fuzzer's tests: crash, hang or misbehave when a client sends the bytes "
+                 "EF BB BF (plain TCP listener)")
+      ->check(CLI::IsMember({"crash", "hang", "misbehave"}));
   app.add_option("--log-level", level, "error, warning, info, debug or trace")
       ->check(CLI::IsMember({"error", "warning", "info", "debug", "trace"}));
   app.add_flag("--trace,-v", trace, "log every packet in and out, decoded (like mosquitto -v)");
@@ -113,18 +153,45 @@ int main(int argc, char** argv) {
     options.tls = *ctx;
   }
 
+  if (!persistence_path.empty()) {
+    std::string error;
+    auto store = broker::sqlite_store::open(persistence_path, sync == "batch" ? broker::sync_mode::batch
+                                                                              : broker::sync_mode::always, error);
+    if (!store) {
+      std::cerr << "mqttspec-broker: " << error << '\n';
+      return 2;
+    }
+    options.store = std::move(store);
+  }
+
   try {
     asio::io_context io;
+    // --test-fault: the broker moves to an internal port behind a faulty relay on --port.
+    const auto public_port = options.port;
+    if (!test_fault.empty()) options.port = 0;
     broker::server server(io, options);
-    std::cout << "mqttspec-broker listening on " << options.bind << ":" << server.port() << (options.tls ? " (TLS)" : "");
+    std::unique_ptr<broker::test_fault::relay> relay;
+    if (!test_fault.empty())
+      relay = std::make_unique<broker::test_fault::relay>(
+          io, options.bind, public_port, server.port(),
+          test_fault == "crash" ? broker::test_fault::mode::crash
+          : test_fault == "hang" ? broker::test_fault::mode::hang : broker::test_fault::mode::misbehave);
+    std::cout << "mqttspec-broker listening on " << options.bind << ":" << (relay ? relay->port() : server.port())
+              << (options.tls ? " (TLS)" : "");
     if (options.ws_port) std::cout << ", " << (options.tls ? "wss" : "ws") << "://" << options.bind << ":" << server.ws_port();
     std::cout << std::endl;
     asio::signal_set signals(io, SIGINT, SIGTERM);
-    signals.async_wait([&](std::error_code, int) { server.stop(); });
+    signals.async_wait([&](std::error_code, int) {
+      server.stop();
+      if (relay) relay->stop();
+    });
     io.run();
   } catch (const std::system_error& e) {
     std::cerr << "mqttspec-broker: " << e.what() << '\n';
     return 1;
+  } catch (const std::runtime_error& e) {  // the persistence file could not be read or written
+    std::cerr << "mqttspec-broker: " << e.what() << '\n';
+    return 2;
   }
   return 0;
 }

@@ -101,7 +101,10 @@ void broker::handle(connection_id id, connection& c, const codec::owned_packet& 
                    i.at == (std::is_same_v<T, codec::puback> ? inflight::stage::awaiting_puback
                                                              : inflight::stage::awaiting_pubcomp);
           });
-          if (f != s.in_flight.end()) s.in_flight.erase(f);
+          if (f != s.in_flight.end()) {
+            emit_done(s, f->item);
+            s.in_flight.erase(f);
+          }
           pump(s, now);
         } else if constexpr (std::is_same_v<T, codec::pubrec>) {
           auto f = std::find_if(s.in_flight.begin(), s.in_flight.end(), [&](const inflight& i) {
@@ -114,14 +117,17 @@ void broker::handle(connection_id id, connection& c, const codec::owned_packet& 
             return send(c, rel, now);
           }
           if (codec::is_failure(x.code)) {  // acknowledged with an error: never resent (v5:MQTT-4.4.0-2)
+            emit_done(s, f->item);
             s.in_flight.erase(f);
             return pump(s, now);
           }
           f->at = inflight::stage::awaiting_pubcomp;  // v5:MQTT-4.3.3-4, v3.1.1:MQTT-4.3.3-1
+          emit_sent(s, *f);
           send(c, codec::pubrel{x.packet_id, reason_code::success, {}}, now);
         } else if constexpr (std::is_same_v<T, codec::pubrel>) {
           // v5:MQTT-4.3.3-11, v3.1.1:MQTT-4.3.3-2: PUBCOMP with the same identifier.
           const bool known = s.inbound_qos2.erase(x.packet_id) > 0;
+          if (known && tracked(s)) emit(storage::delete_inbound{s.client_id, x.packet_id});
           codec::pubcomp comp{x.packet_id, reason_code::success, {}};
           if (!known && codec::is_v5(s.version)) comp.code = reason_code::packet_identifier_not_found;
           send(c, comp, now);
@@ -235,10 +241,7 @@ void broker::accept_connect(connection_id id, connection& c, const codec::owned_
   // Clean Start discards any existing Session (v5:MQTT-3.1.2-4, v3.1.1:MQTT-3.1.2-6).
   auto existing = sessions_.find(client_id);
   if (existing != sessions_.end() && req.clean_start) {
-    // A Will still waiting for its delay goes out now: its Session is ending.
-    if (existing->second.will_pending) publish_will(existing->second, now);
-    subscriptions_.remove_all(client_id);
-    sessions_.erase(existing);
+    end_session(client_id, now);  // a Will still waiting for its delay goes out now
     existing = sessions_.end();
   }
   const bool session_present = existing != sessions_.end();  // v5:MQTT-3.2.2-2/-3, v3.1.1:MQTT-3.2.2-1/-2/-3
@@ -265,6 +268,7 @@ void broker::accept_connect(connection_id id, connection& c, const codec::owned_
     s.will_delay = req.will->props.will_delay_interval.value_or(0);
   }
   c.client_id = client_id;
+  persist(s);  // before the CONNACK says the Session is present
 
   codec::connack ack;
   ack.session_present = session_present;
@@ -374,7 +378,10 @@ void broker::on_closed(connection_id id, const session::close& why, millis now) 
   connections_.erase(it);
   auto s = sessions_.find(client_id);
   if (s == sessions_.end() || s->second.connection != id) return;
-  session_state& st = s->second;
+  detach(s->second, now);
+}
+
+void broker::detach(session_state& st, millis now) {
   st.connection.reset();
   // An unclean end publishes the Will, after its delay (v5:MQTT-3.1.2-8, v3.1.1:MQTT-3.1.2-8).
   if (st.will) {
@@ -385,8 +392,9 @@ void broker::on_closed(connection_id id, const session::close& why, millis now) 
       st.will.reset();
     }
   }
-  if (st.expiry_interval == 0) return end_session(client_id, now);
+  if (st.expiry_interval == 0) return end_session(st.client_id, now);
   if (st.expiry_interval != never_expires) st.expires_at = now + millis{st.expiry_interval} * 1000;
+  persist(st);
 }
 
 void broker::publish_will(session_state& s, millis now) {
@@ -396,7 +404,8 @@ void broker::publish_will(session_state& s, millis now) {
   s.will_pending.reset();
   s.will.reset();
   if (!will) return;
-  if (will->publish.retain) retained_.set(*will, now);  // v5:MQTT-3.1.2-15, v3.1.1:MQTT-3.1.2-17
+  if (tracked(s)) persist(s);
+  if (will->publish.retain) retain(*will, now);  // v5:MQTT-3.1.2-15, v3.1.1:MQTT-3.1.2-17
   route(*will, std::nullopt, now);
 }
 
@@ -404,6 +413,7 @@ void broker::end_session(const std::string& client_id, millis now) {
   auto it = sessions_.find(client_id);
   if (it == sessions_.end()) return;
   if (it->second.will_pending) publish_will(it->second, now);  // the Session ends first (v5:MQTT-3.1.2-8)
+  if (it->second.stored) emit(storage::delete_session{client_id});
   subscriptions_.remove_all(client_id);
   sessions_.erase(it);
 }
@@ -440,6 +450,13 @@ void broker::on_timer(millis now) {
     if (s.expires_at && *s.expires_at <= now) expired.push_back(name);  // v5:MQTT-4.1.0-2
   }
   for (const auto& name : expired) end_session(name, now);
+  if (config_.storage_effects || config_.max_retained_bytes) {
+    for (const auto* r : retained_.all()) {
+      if (!r->expired(now)) continue;
+      retained_bytes_ -= message_bytes(r->message);
+      if (config_.storage_effects) emit(storage::delete_retained{std::string(r->message.publish.topic)});
+    }
+  }
   retained_.erase_expired(now);
 }
 

@@ -16,6 +16,17 @@ void broker::on_publish(connection& c, session_state& s, const codec::owned_pack
     return violation(c, reason_code::qos_not_supported, "v5:MQTT-3.2.2-11", now);
   if (v5 && in.retain && !config_.retain_available)  // v5:MQTT-3.2.2-14
     return violation(c, reason_code::retain_not_supported, "v5:MQTT-3.2.2-14", now);
+  if (!topic_within_limits(in.topic)) {
+    ++stats_.refused_by_limits;
+    // 5.0 says no in the acknowledgement (0x90: not accepted by this Server) and a QoS 0 message is
+    // dropped; 3.1.1 has no way to say no but closing the connection.
+    if (!v5) return run(c.id, {session::close{std::nullopt, {}, "topic beyond the broker's limits"}}, now);
+    if (in.qos_level == qos::at_least_once)
+      return send(c, codec::puback{in.packet_id, reason_code::topic_name_invalid, {}}, now);
+    if (in.qos_level == qos::exactly_once)
+      return send(c, codec::pubrec{in.packet_id, reason_code::topic_name_invalid, {}}, now);
+    return;
+  }
 
   if (in.qos_level == qos::exactly_once) {
     // A PUBLISH repeated before PUBREL is acknowledged again but not passed on twice
@@ -31,13 +42,14 @@ void broker::on_publish(connection& c, session_state& s, const codec::owned_pack
   copy.props.subscription_identifiers.clear();  // a client's are meaningless to us (v5:MQTT-3.3.4-6)
   copy.dup = false;                             // DUP is never forwarded (v5:MQTT-3.3.1-3, v3.1.1:MQTT-3.3.1-3)
   const message m = make_message(copy);
-  if (in.retain) retained_.set(m, now);  // v5:MQTT-3.3.1-5/-6, v3.1.1:MQTT-3.3.1-5/-10
+  if (in.retain) retain(m, now);         // v5:MQTT-3.3.1-5/-6, v3.1.1:MQTT-3.3.1-5/-10
   route(m, s.client_id, now);            // v5:MQTT-4.5.0-1, v3.1.1:MQTT-4.5.0-1
 
   if (in.qos_level == qos::at_least_once) {
     send(c, codec::puback{in.packet_id, reason_code::success, {}}, now);  // v5:MQTT-4.3.2-4, v3.1.1:MQTT-4.3.2-2
   } else if (in.qos_level == qos::exactly_once) {
     s.inbound_qos2.insert(in.packet_id);
+    if (tracked(s)) emit(storage::put_inbound{{s.client_id, in.packet_id}});
     send(c, codec::pubrec{in.packet_id, reason_code::success, {}}, now);  // v5:MQTT-4.3.3-8, v3.1.1:MQTT-4.3.3-2
   }
 }
@@ -67,12 +79,63 @@ void broker::route(const message& m, std::optional<std::string_view> publisher, 
 
 void broker::deliver(session_state& s, outgoing item, millis now) {
   if (!s.connection && item.qos_level == qos::at_most_once) return;  // QoS 0 is not kept for the offline
-  if (s.queue.size() >= config_.max_queued_messages) {
+  const std::size_t bytes = message_bytes(item.msg);
+  const auto full = [&] {
+    return s.queue.size() >= config_.max_queued_messages ||
+           (config_.max_queued_bytes && s.queued_bytes + bytes > config_.max_queued_bytes);
+  };
+  // QoS 0 goes first: a QoS 1/2 message takes the place of the oldest queued QoS 0 ones.
+  while (full() && item.qos_level != qos::at_most_once) {
+    auto q0 = std::find_if(s.queue.begin(), s.queue.end(),
+                           [](const outgoing& o) { return o.qos_level == qos::at_most_once; });
+    if (q0 == s.queue.end()) break;
+    s.queued_bytes -= message_bytes(q0->msg);
+    s.queue.erase(q0);
     ++stats_.messages_dropped;
+    ++stats_.qos0_dropped;
+  }
+  if (full()) {
+    ++stats_.messages_dropped;
+    if (item.qos_level == qos::at_most_once) ++stats_.qos0_dropped;
     return;
   }
-  s.queue.push_back(std::move(item));
+  enqueue(s, std::move(item));
   pump(s, now);
+}
+
+void broker::enqueue(session_state& s, outgoing item) {
+  item.seq = s.next_seq++;
+  emit_message(s, item, nullptr);
+  s.queued_bytes += message_bytes(item.msg);
+  s.queue.push_back(std::move(item));
+}
+
+bool broker::topic_within_limits(std::string_view topic) const noexcept {
+  if (config_.max_topic_length && topic.size() > config_.max_topic_length) return false;
+  return !config_.max_topic_levels ||
+         static_cast<std::size_t>(std::count(topic.begin(), topic.end(), '/')) < config_.max_topic_levels;
+}
+
+void broker::retain(const message& m, millis now) {
+  const auto* old = retained_.find(m.publish.topic);
+  const std::size_t old_bytes = old ? message_bytes(old->message) : 0;
+  if (!m.publish.payload.empty()) {
+    const bool too_many = config_.max_retained_messages && !old && retained_.size() >= config_.max_retained_messages;
+    const bool too_big =
+        config_.max_retained_bytes && retained_bytes_ - old_bytes + message_bytes(m) > config_.max_retained_bytes;
+    if (too_many || too_big) {
+      ++stats_.retained_refused;  // routed all the same, not retained
+      return;
+    }
+  }
+  const auto result = retained_.set(m, now);
+  retained_bytes_ -= old_bytes;
+  if (result == retain_result::stored || result == retain_result::replaced) retained_bytes_ += message_bytes(m);
+  if (!config_.storage_effects) return;
+  if (result == retain_result::stored || result == retain_result::replaced)
+    emit(storage::put_retained{{m, now}});
+  else if (result == retain_result::erased)
+    emit(storage::delete_retained{std::string(m.publish.topic)});
 }
 
 namespace {
@@ -103,6 +166,7 @@ void broker::pump(session_state& s, millis now) {
     } else if (transmit_publish(s, f, true, now)) {
       ++i;
     } else {
+      emit_done(s, f.item);
       s.in_flight.erase(s.in_flight.begin() + static_cast<std::ptrdiff_t>(i));  // too large: as if delivered
     }
   }
@@ -113,10 +177,12 @@ void broker::pump(session_state& s, millis now) {
     inflight f;
     f.item = std::move(front);
     s.queue.pop_front();
+    s.queued_bytes -= message_bytes(f.item.msg);
     // Only a message that waited can have expired before onward delivery began (v5:MQTT-3.3.2-5);
     // one sent at once is delivered even with a Message Expiry Interval of 0.
     if (now > f.item.received_at && is_expired(f.item.msg.publish, f.item.received_at, now)) {
       ++stats_.messages_dropped;
+      emit_done(s, f.item);
       continue;
     }
     if (needs_quota) {
@@ -129,7 +195,13 @@ void broker::pump(session_state& s, millis now) {
       f.at = f.item.qos_level == qos::at_least_once ? inflight::stage::awaiting_puback : inflight::stage::awaiting_pubrec;
     }
     const bool sent = transmit_publish(s, f, false, now);
-    if (needs_quota && sent) s.in_flight.push_back(std::move(f));
+    if (!needs_quota) continue;
+    if (!sent) {
+      emit_done(s, f.item);
+      continue;
+    }
+    emit_sent(s, f);
+    s.in_flight.push_back(std::move(f));
   }
 }
 
@@ -152,7 +224,12 @@ bool broker::transmit_publish(session_state& s, inflight& f, bool resend, millis
   }
   std::vector<session::event> events;
   const bool sent = it->second.machine.send(out, now, events);
+  const auto first_new = actions_.size();
   run(it->first, std::move(events), now);
+  if (out.qos_level == qos::at_most_once) {
+    for (auto i = first_new; i < actions_.size(); ++i)
+      if (auto* t = std::get_if<transmit_to>(&actions_[i]); t && t->id == it->first) t->droppable = true;
+  }
   if (sent) ++stats_.messages_sent;
   else ++stats_.messages_dropped;  // too large for the client: dropped as if sent (v5:MQTT-3.1.2-25)
   return sent;
@@ -186,7 +263,17 @@ void broker::on_subscribe(connection& c, session_state& s, const codec::subscrib
   for (const auto& entry : sub.subscriptions) {
     auto options = entry.options;
     options.max_qos = std::min(options.max_qos, grantable);
+    const bool too_many = config_.max_subscriptions && !subscriptions_.find(s.client_id, entry.filter) &&
+                          subscriptions_.count(s.client_id) >= config_.max_subscriptions;
+    if (too_many || !topic_within_limits(entry.filter)) {
+      ++stats_.refused_by_limits;
+      ack.codes.push_back(!v5       ? reason_code::unspecified_error  // 3.1.1: 0x80 Failure
+                          : too_many ? reason_code::quota_exceeded
+                                     : reason_code::topic_filter_invalid);
+      continue;
+    }
     const auto result = subscriptions_.subscribe(s.client_id, entry.filter, options, id, s.version);
+    if (tracked(s)) emit(storage::put_subscription{{s.client_id, std::string(entry.filter), options, id}});
     ack.codes.push_back(static_cast<reason_code>(options.max_qos));  // v5:MQTT-3.8.4-7
     const bool shared = v5 && codec::parse_shared(entry.filter).has_value();
     const auto handling = v5 ? options.handling : codec::retain_handling::send_on_subscribe;
@@ -222,6 +309,7 @@ void broker::on_unsubscribe(connection& c, session_state& s, const codec::unsubs
   ack.packet_id = u.packet_id;  // v5:MQTT-3.10.4-5, v3.1.1:MQTT-3.10.4-4
   for (auto filter : u.filters) {
     const bool existed = subscriptions_.unsubscribe(s.client_id, filter);  // v5:MQTT-3.10.4-1
+    if (existed && tracked(s)) emit(storage::delete_subscription{s.client_id, std::string(filter)});
     if (codec::is_v5(s.version))
       ack.codes.push_back(existed ? reason_code::success : reason_code::no_subscription_existed);
   }

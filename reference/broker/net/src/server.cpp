@@ -6,6 +6,7 @@
 #include <array>
 #include <deque>
 #include <future>
+#include <stdexcept>
 #include <sstream>
 
 namespace mqttspec::broker {
@@ -17,6 +18,7 @@ struct server::connection {
   std::array<char, 16 * 1024> buffer{};
   std::deque<codec::bytes> out;
   std::size_t backlog = 0;  // bytes in `out`
+  std::uint64_t qos0_dropped = 0;  // QoS 0 PUBLISHes not queued: the backlog was over half the limit
   bool writing = false;
   bool closing = false;  // the core closed it: shut down once `out` is written
   std::string peer;
@@ -29,8 +31,39 @@ struct server::connection {
   codec::protocol_version version = codec::protocol_version::v5;
 };
 
+namespace {
+
+server_options with_storage_effects(server_options o) {
+  o.core.storage_effects = o.store != nullptr;
+  return o;
+}
+
+}  // namespace
+
 server::server(asio::io_context& io, server_options options)
-    : options_(std::move(options)), core_(options_.core), acceptor_(io), ws_acceptor_(io), timer_(io) {
+    : options_(with_storage_effects(std::move(options))),
+      core_(options_.core),
+      acceptor_(io),
+      ws_acceptor_(io),
+      timer_(io),
+      store_timer_(io) {
+  if (options_.store) {
+    // Wall-clock milliseconds on a monotonic clock: times stored by a previous run stay comparable.
+    const auto wall = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::system_clock::now().time_since_epoch());
+    epoch_ = std::chrono::steady_clock::now() - wall;
+    storage::snapshot snap;
+    if (auto error = options_.store->load(snap)) throw std::runtime_error(*error);
+    const auto r = core_.restore(std::move(snap), now());
+    log(log_level::info, "persistence: " + options_.store->describe() + ": restored " + std::to_string(r.sessions) +
+                             " sessions, " + std::to_string(r.messages) + " queued or in-flight messages, " +
+                             std::to_string(r.retained) + " retained messages; expired while down: " +
+                             std::to_string(r.expired_sessions) + " sessions, " + std::to_string(r.expired_messages) +
+                             " messages; wills published: " + std::to_string(r.wills_published) +
+                             (r.orphans ? "; ignored " + std::to_string(r.orphans) + " records of unknown sessions" : ""));
+    store_effects();
+    arm_store_timer();
+  }
   listen(acceptor_, options_.port);
   port_ = acceptor_.local_endpoint().port();
   log(log_level::info, "listening on " + options_.bind + ":" + std::to_string(port_));
@@ -61,7 +94,8 @@ session::millis server::now() const {
 void server::log(log_level level, const std::string& text) {
   if (!options_.log || level > options_.level) return;
   static constexpr const char* names[] = {"error", "warning", "info", "debug", "trace"};
-  *options_.log << "[" << now() << "ms] " << names[static_cast<int>(level)] << ": " << text << std::endl;
+  const auto since_start = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started_);
+  *options_.log << "[" << since_start.count() << "ms] " << names[static_cast<int>(level)] << ": " << text << std::endl;
 }
 
 void server::accept(asio::ip::tcp::acceptor& a, bool websocket) {
@@ -192,8 +226,34 @@ void server::write(std::shared_ptr<connection> c) {
 }
 
 void server::apply() {
-  while (core_.has_actions()) apply_actions(core_.take_actions());
+  // What the core stored is written before any packet it queued with it leaves.
+  for (;;) {
+    store_effects();
+    if (!core_.has_actions()) break;
+    apply_actions(core_.take_actions());
+  }
   arm_timer();
+}
+
+void server::store_effects() {
+  if (!options_.store || !core_.has_storage()) return;
+  const auto effects = core_.take_storage();
+  if (auto error = options_.store->write(effects, now())) {
+    log(log_level::error, "persistence: " + *error + "; stopping");
+    throw std::runtime_error(*error);
+  }
+}
+
+void server::arm_store_timer() {
+  store_timer_.expires_after(std::chrono::seconds(1));
+  store_timer_.async_wait([this](std::error_code ec) {
+    if (ec || stopping_) return;
+    if (auto error = options_.store->tick(now())) {
+      log(log_level::error, "persistence: " + *error + "; stopping");
+      throw std::runtime_error(*error);
+    }
+    arm_store_timer();
+  });
 }
 
 void server::apply_actions(std::vector<action> actions) {
@@ -202,6 +262,12 @@ void server::apply_actions(std::vector<action> actions) {
       auto it = connections_.find(t->id);
       if (it == connections_.end()) continue;
       auto c = it->second;
+      if (t->droppable && c->backlog > options_.max_write_backlog / 2) {
+        if (c->qos0_dropped++ == 0)
+          log(log_level::warning, "connection " + std::to_string(c->id) + " does not keep up: dropping QoS 0 messages");
+        ++qos0_dropped_;
+        continue;
+      }
       if (options_.level >= log_level::trace) trace_bytes(*c, false, t->data);
       if (c->ws) {
         if (c->ws->close_sent()) continue;  // nothing may follow our close frame
@@ -224,6 +290,9 @@ void server::apply_actions(std::vector<action> actions) {
       if (it == connections_.end()) continue;
       log(log_level::debug, "closing connection " + std::to_string(cl->id) + ": " + cl->why);
       auto c = it->second;
+      if (c->qos0_dropped)
+        log(log_level::warning, "connection " + std::to_string(c->id) + ": " + std::to_string(c->qos0_dropped) +
+                                    " QoS 0 messages dropped while it did not keep up");
       connections_.erase(it);
       c->closing = true;
       if (c->ws) queue(*c, c->ws->close(1000));  // empty when a close frame went already
@@ -281,6 +350,17 @@ void server::stop() {
   core_.shutdown(now());
   apply();
   timer_.cancel();
+  store_timer_.cancel();
+  const auto& s = core_.stats();
+  log(log_level::info, "stats: " + std::to_string(s.messages_received) + " messages received, " +
+                           std::to_string(s.messages_sent) + " messages sent, " + std::to_string(s.messages_dropped) +
+                           " dropped (" + std::to_string(s.qos0_dropped) + " QoS 0 for full queues), " +
+                           std::to_string(qos0_dropped_) + " QoS 0 not queued for clients that did not keep up, " +
+                           std::to_string(s.refused_by_limits) + " refused by topic or subscription limits, " +
+                           std::to_string(s.retained_refused) + " not retained (retained limits)");
+  if (options_.store) {
+    if (auto error = options_.store->tick(now())) log(log_level::error, "persistence: " + *error);
+  }
 }
 
 server_options embedded_broker::default_options() {

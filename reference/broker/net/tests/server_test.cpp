@@ -1125,21 +1125,28 @@ TEST(broker_operation, connections_beyond_the_maximum_are_refused) {
 }
 
 // Bounded resources: a subscriber that does not read is dropped once the bytes queued for it pass
-// server_options::max_write_backlog; the broker carries on for everyone else.
+// server_options::max_write_backlog; the broker carries on for everyone else. QoS 1 here: QoS 0
+// PUBLISHes are not queued past half of it (the next test).
 TEST(broker_operation, client_that_does_not_read_is_dropped) {
   server_options o = embedded_broker::default_options();
   o.max_write_backlog = 64 * 1024;
   embedded_broker b(o);
   auto deaf = online(b.port(), v5, "deaf");
-  subscribe(*deaf, 1, "flood", qos::at_most_once);
+  subscribe(*deaf, 1, "flood", qos::at_least_once);
   auto pub = online(b.port(), v5, "pub");
   // 16 MB in all: more than the kernel's socket buffers between the broker and `deaf` can hold.
   const std::string payload(4096, 'f');
   constexpr int count = 4096;
-  const auto one = *codec::encode(publish_packet("flood", payload, qos::at_most_once), v5);
-  std::string burst;
-  for (int i = 0; i < 64; ++i) burst += one;
-  for (int i = 0; i < count / 64; ++i) pub->send_bytes(burst);
+  for (int i = 0; i < count / 64; ++i) {
+    std::string burst;
+    for (int j = 1; j <= 64; ++j) {
+      auto p = publish_packet("flood", payload, qos::at_least_once);
+      p.packet_id = static_cast<std::uint16_t>(i * 64 + j);
+      burst += *codec::encode(p, v5);
+    }
+    pub->send_bytes(burst);
+  }
+  for (int i = 0; i < count; ++i) ASSERT_TRUE(pub->expect<codec::puback>(30s));
   EXPECT_TRUE(pub->expect_nothing_pending(30s));  // the broker has handled every PUBLISH
 
   int received = 0;
@@ -1149,6 +1156,36 @@ TEST(broker_operation, client_that_does_not_read_is_dropped) {
   EXPECT_LT(received, count) << "the non-reading client was never dropped";
   auto newcomer = online(b.port(), v5, "newcomer");
   EXPECT_TRUE(newcomer->expect_nothing_pending());
+}
+
+// QoS 0 is dropped first: past half of max_write_backlog the QoS 0 PUBLISHes for a client that
+// does not read are dropped instead of queued, so it stays connected with a bounded backlog, and
+// what it gets once it reads is still well-formed, in order.
+TEST(broker_operation, qos0_for_a_client_that_does_not_read_is_dropped_first) {
+  server_options o = embedded_broker::default_options();
+  o.max_write_backlog = 64 * 1024;
+  embedded_broker b(o);
+  auto deaf = online(b.port(), v5, "deaf");
+  subscribe(*deaf, 1, "flood", qos::at_most_once);
+  auto pub = online(b.port(), v5, "pub");
+  const std::string payload(4096, 'f');
+  constexpr int count = 4096;
+  const auto one = *codec::encode(publish_packet("flood", payload, qos::at_most_once), v5);
+  std::string burst;
+  for (int i = 0; i < 64; ++i) burst += one;
+  for (int i = 0; i < count / 64; ++i) pub->send_bytes(burst);
+  EXPECT_TRUE(pub->expect_nothing_pending(30s));
+
+  int received = 0;
+  arrival a = deaf->next(2s);
+  for (; a.what == arrival::kind::packet; a = deaf->next(2s)) {
+    ASSERT_TRUE(std::holds_alternative<codec::publish>(*a.packet)) << a;
+    ++received;
+  }
+  EXPECT_EQ(a.what, arrival::kind::timeout) << a;  // still connected
+  EXPECT_GT(received, 0);
+  EXPECT_LT(received, count) << "nothing was dropped for the non-reading client";
+  EXPECT_TRUE(deaf->expect_nothing_pending());
 }
 
 // The core's switches for other legal behaviours reach the broker through server_options::core;

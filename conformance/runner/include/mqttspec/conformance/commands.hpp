@@ -2,6 +2,7 @@
 // The subcommands of `mqttspec` besides decode: run, list, coverage. Each returns the exit status:
 // 0 nothing failed, 1 failures, 2 usage or harness errors.
 #include "mqttspec/conformance/engine.hpp"
+#include "mqttspec/conformance/shard.hpp"
 #include "mqttspec/transport/tls.hpp"
 
 #include <filesystem>
@@ -16,17 +17,23 @@ struct suite_paths {
   std::filesystem::path scenarios;   // holds v3.1.1/ and v5.0/
   std::filesystem::path statements;  // holds the catalogs and not-testable.tsv
 };
-// --scenarios when given; else ./conformance/... when run from a checkout; else the source tree
-// this binary was built from.
+// Scenarios from --scenarios when given; else, like the statements, from $MQTTSPEC_DATA_DIR, the
+// installed share/mqttspec next to bin/mqttspec, ./conformance (a checkout), or (binaries of the
+// build tree only) the source tree this binary was built from.
 suite_paths default_paths(const std::optional<std::filesystem::path>& scenarios_dir);
 
 struct run_request {
   std::vector<std::string> selectors;
   std::vector<std::string> excludes;
+  // --shard K/N: play only shard K of N of the selection (shard.hpp); absent: all of it.
+  std::optional<shard_spec> shard;
   std::optional<target> broker;  // absent: the embedded reference broker
   std::string version = "all";
   unsigned jobs = 2;
   unsigned timeout_ms = 2000;
+  // Above 0: after this many seconds no new scenario starts; the rest are errors, not run.
+  unsigned max_run_seconds = 0;
+  unsigned eventual_timeout_ms = 30000;
   credentials cred;
   // Set (only SCRAM-SHA-256): the enhanced-authentication scenarios authenticate with cred's user
   // name and password, and the broker has the capability "enhanced-auth". With no target the

@@ -62,9 +62,5 @@ std::string make_run_token();
 scenario_result run_scenario(const scenario& s, const engine_options& o, const capability_set& caps,
                              std::size_t index);
 
-// Connects once with 5.0 and reads the capabilities off the CONNACK. Error text when it could not.
-codec::basic_result<capability_set, std::string> probe_v5(const engine_options& o);
-// Whether anything listens at the target (a TCP connect within the timeout).
-std::optional<std::string> check_reachable(const engine_options& o);
 
 }  // namespace mqttspec::conformance

@@ -4,6 +4,7 @@
 #include "mqttspec/codec/codec.hpp"
 #include "mqttspec/conformance/scenario.hpp"
 
+#include <cstdint>
 #include <string>
 
 namespace mqttspec::conformance {
@@ -29,6 +30,9 @@ build_result build_send(const attributes& a, const std::vector<attributes>& topi
 build_result payload_of(const attributes& a);
 
 // <connect>: <property name="will.NAME"> children are Will Properties. `client_id` is the default when the step has no client-id attribute.
+// The Keep Alive of a CONNECT whose step gives none, seconds.
+inline constexpr std::uint16_t default_keep_alive = 60;
+
 build_result build_connect(const attributes& a, const std::vector<attributes>& props, codec::protocol_version v,
                            const std::string& client_id, const credentials& cred);
 

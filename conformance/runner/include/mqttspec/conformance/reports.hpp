@@ -23,6 +23,10 @@ struct run_summary {
   std::vector<scenario_result> results;  // in scenario order
   std::map<suite_version, capability_set> capabilities;
   std::vector<std::string> notes;  // capability probe warnings etc.
+  // How one case is rerun: rerun_prefix + " '" + scenario id + "'" + rerun_args. The network
+  // fuzzer's reports name case files: "mqttspec fuzz --replay".
+  std::string rerun_prefix = "mqttspec run";
+  bool statement_matrix = true;  // report.html: the per-statement table (not for fuzz campaigns)
 
   std::map<verdict, std::size_t> counts() const;
   bool any_failure() const;

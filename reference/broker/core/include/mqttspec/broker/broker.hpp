@@ -6,6 +6,7 @@
 #include "mqttspec/broker/enhanced_auth.hpp"
 #include "mqttspec/broker/retained_store.hpp"
 #include "mqttspec/broker/session_state.hpp"
+#include "mqttspec/broker/storage.hpp"
 #include "mqttspec/broker/subscription_tree.hpp"
 #include "mqttspec/session/server_session.hpp"
 
@@ -28,7 +29,15 @@ struct config {
   std::uint16_t receive_maximum = 100;            // inbound QoS 2 in flight per connection (5.0 CONNACK)
   codec::qos maximum_qos = codec::qos::exactly_once;
   bool retain_available = true;
-  std::size_t max_queued_messages = 10'000;       // per Session; beyond it new messages are dropped and counted
+  // Limits (docs/broker-limits.md). A full queue (messages or bytes) makes room for a QoS 1/2
+  // message by dropping its oldest QoS 0 message; otherwise the new message is dropped. Both are counted.
+  std::size_t max_queued_messages = 10'000;       // per Session
+  std::size_t max_queued_bytes = 0;               // per Session (message_bytes); 0: no limit
+  std::size_t max_topic_levels = 0;               // Topic Names and Filters, as written; 0: no limit
+  std::size_t max_topic_length = 0;               // bytes; 0: no limit (the protocol's is 65535)
+  std::size_t max_subscriptions = 0;              // per Session; 0: no limit
+  std::size_t max_retained_messages = 0;          // in total; 0: no limit
+  std::size_t max_retained_bytes = 0;             // in total (message_bytes); 0: no limit
   std::uint32_t session_expiry_cap = 0xFFFF'FFFF; // seconds; caps what clients ask for
   std::optional<std::uint16_t> server_keep_alive; // overrides the clients' Keep Alive (5.0)
   bool allow_anonymous = true;
@@ -51,12 +60,19 @@ struct config {
   // 5.0: close with the specific reason code a case has instead of 0x81/0x82 (§4.13.1); the
   // session machines get it as session::server_options::specific_reason_codes.
   bool specific_reason_codes = false;
+
+  // Emit storage effects (take_storage) for a shell that persists durable Sessions and retained
+  // messages (storage.hpp). Off: none are made, and nothing else changes.
+  bool storage_effects = false;
 };
 
 // What the shell must do, in order.
 struct transmit_to {
   connection_id id;
   codec::bytes data;
+  // A QoS 0 PUBLISH: the shell may drop it (and count it) rather than queue it for a client that
+  // does not read (§4.3.1: at most once).
+  bool droppable = false;
 };
 struct close_connection {
   connection_id id;
@@ -68,7 +84,10 @@ struct broker_stats {
   std::uint64_t messages_received = 0;
   std::uint64_t messages_sent = 0;
   std::uint64_t messages_dropped = 0;  // queue full, expired, or too large for the client
+  std::uint64_t qos0_dropped = 0;      // of messages_dropped: QoS 0 ones dropped for a full queue
   std::uint64_t protocol_violations = 0;
+  std::uint64_t refused_by_limits = 0; // PUBLISHes and subscriptions refused by a topic or subscription limit
+  std::uint64_t retained_refused = 0;  // RETAIN=1 messages not retained: the retained limits were reached (still routed)
 };
 
 class broker {
@@ -88,6 +107,17 @@ class broker {
 
   std::vector<action> take_actions();
   bool has_actions() const noexcept { return !actions_.empty(); }
+
+  // Durability (config::storage_effects). The effects of every call so far, in order: the shell
+  // must have written them before it carries out the actions queued with or after them.
+  std::vector<storage::effect> take_storage();
+  bool has_storage() const noexcept { return !storage_.empty(); }
+  // Rebuilds the state a previous run stored, on a broker that has no connection or Session yet.
+  // Sessions that still had a connection count as closed at snapshot::last_alive (or `now`): their
+  // Wills start then, and so does their expiry. Then whatever is due by `now` happens (Wills go
+  // out, expired Sessions end, expired queued and retained messages are dropped), each with its
+  // storage effects.
+  storage::restore_report restore(storage::snapshot snap, millis now);
 
   // Introspection for tests and logs.
   const broker_stats& stats() const noexcept { return stats_; }
@@ -134,6 +164,17 @@ class broker {
   bool transmit_publish(session_state& s, inflight& f, bool resend, millis now);
   void resume(session_state& s, bool session_present, millis now);
   void publish_will(session_state& s, millis now);
+  void detach(session_state& s, millis now);  // its connection is gone (Will, expiry)
+  void retain(const message& m, millis now);  // a RETAIN=1 message for the retained store
+  void enqueue(session_state& s, outgoing item);
+  bool topic_within_limits(std::string_view topic) const noexcept;
+  // Storage effects (persistence.cpp).
+  bool tracked(const session_state& s) const noexcept { return config_.storage_effects && s.stored; }
+  void persist(session_state& s);  // the Session's own fields; all of it when it becomes durable
+  void emit(storage::effect e) { storage_.push_back(std::move(e)); }
+  void emit_message(const session_state& s, const outgoing& item, const inflight* f);
+  void emit_sent(const session_state& s, const inflight& f);
+  void emit_done(const session_state& s, const outgoing& item);
   void end_session(const std::string& client_id, millis now);
   std::string assign_client_id();
 
@@ -142,7 +183,9 @@ class broker {
   std::map<std::string, session_state, std::less<>> sessions_;
   subscription_tree subscriptions_;
   retained_store retained_;
+  std::size_t retained_bytes_ = 0;  // message_bytes of every retained message
   std::vector<action> actions_;
+  std::vector<storage::effect> storage_;
   broker_stats stats_;
   connection_id next_connection_ = 1;
   std::uint64_t next_assigned_id_ = 1;

@@ -19,6 +19,7 @@ struct outgoing {
   bool retain = false;
   std::vector<std::uint32_t> subscription_ids;
   std::uint64_t received_at = 0;  // ms, for Message Expiry
+  std::uint64_t seq = 0;          // the Session's count of messages queued, names it in storage effects
 };
 
 // An outbound QoS 1/2 message the client has not fully acknowledged.
@@ -35,6 +36,9 @@ struct pending_will {
   std::uint64_t due = 0;  // ms: when the Will Delay Interval ends
 };
 
+// What a message weighs against the byte limits: every byte it holds (topic, payload, properties).
+inline std::size_t message_bytes(const message& m) noexcept { return m.storage ? m.storage->size() : 0; }
+
 struct session_state {
   std::string client_id;
   codec::protocol_version version = codec::protocol_version::v5;
@@ -45,6 +49,7 @@ struct session_state {
 
   std::vector<inflight> in_flight;          // in the order first sent (§4.6)
   std::deque<outgoing> queue;               // not yet sent
+  std::size_t queued_bytes = 0;             // message_bytes of everything in `queue`
   std::set<std::uint16_t> inbound_qos2;     // PUBREC sent, PUBREL awaited (§4.3.3)
   std::uint16_t last_packet_id = 0;
   std::optional<std::uint64_t> resume_at;   // ms: sending is held back until then (config::resend_delay)
@@ -52,6 +57,9 @@ struct session_state {
   std::optional<message> will;              // of the attached connection
   std::uint32_t will_delay = 0;             // seconds
   std::optional<pending_will> will_pending; // connection gone, delay running
+
+  std::uint64_t next_seq = 1;               // outgoing::seq of the next message queued
+  bool stored = false;                      // its storage effects are being emitted (config::storage_effects)
 };
 
 }  // namespace mqttspec::broker

@@ -28,7 +28,8 @@ struct server_options {
   std::size_t max_connections = 10'000;
   // Bytes queued for one client that does not read; beyond it the connection is dropped as a
   // transient failure (v5:MQTT-4.13.1-1 / v3.1.1:MQTT-4.8.0-2), so a silent client cannot
-  // exhaust memory.
+  // exhaust memory. Beyond half of it, QoS 0 PUBLISHes to that client are dropped (and counted)
+  // instead of queued, so that QoS 1/2 traffic keeps the room.
   std::size_t max_write_backlog = 16 * 1024 * 1024;
   log_level level = log_level::info;
   std::ostream* log = nullptr;  // nullptr: no logging
@@ -38,6 +39,14 @@ struct server_options {
   // Set: a second listener on this port (0: any free one, see server::ws_port) speaks MQTT over
   // WebSocket (MQTT section 6): subprotocol "mqtt", MQTT in binary frames, any request path.
   std::optional<std::uint16_t> ws_port;
+  // Set: durable Sessions and retained messages are kept there (mqttspec_broker_store's SQLite
+  // file for --persistence). The server restores what it holds before it listens, and writes the
+  // core's storage effects before it sends any packet queued with or after them, so a message is
+  // stored before its PUBACK or PUBREC leaves. The core then runs on wall-clock milliseconds, so
+  // that expiry counts the time the broker was down. A load or write error is thrown as
+  // std::runtime_error (from the constructor, or out of io_context::run): the broker stops rather
+  // than acknowledge what it cannot keep.
+  std::shared_ptr<storage::backend> store;
   config core;
 };
 
@@ -50,6 +59,7 @@ class server {
 
   std::uint16_t port() const noexcept { return port_; }
   std::uint16_t ws_port() const noexcept { return ws_port_; }  // 0 without a WebSocket listener
+  std::uint64_t qos0_dropped() const noexcept { return qos0_dropped_; }  // for clients that did not read
   // Stops accepting, says goodbye to every client (5.0: DISCONNECT 0x8B) and closes them.
   void stop();
   const broker& core() const noexcept { return core_; }
@@ -68,6 +78,8 @@ class server {
   void apply();  // carries out the core's actions and re-arms the timer
   void apply_actions(std::vector<action> actions);
   void arm_timer();
+  void store_effects();  // writes the core's storage effects (options_.store)
+  void arm_store_timer();
   session::millis now() const;
   void log(log_level level, const std::string& text);
   void trace_bytes(connection& c, bool inbound, codec::bytes_view data);
@@ -77,11 +89,14 @@ class server {
   asio::ip::tcp::acceptor acceptor_;
   asio::ip::tcp::acceptor ws_acceptor_;
   asio::steady_timer timer_;
+  asio::steady_timer store_timer_;  // the store's tick()
   std::map<connection_id, std::shared_ptr<connection>> connections_;
-  std::chrono::steady_clock::time_point epoch_ = std::chrono::steady_clock::now();
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();  // for the log
+  std::chrono::steady_clock::time_point epoch_ = started_;  // the core's time 0 (with a store: the Unix epoch)
   std::uint16_t port_ = 0;
   std::uint16_t ws_port_ = 0;
   bool stopping_ = false;
+  std::uint64_t qos0_dropped_ = 0;
 };
 
 // The broker on its own thread, for tests and the conformance runner's embedded default.

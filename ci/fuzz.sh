@@ -33,10 +33,16 @@ echo "== build ($build: clang, libFuzzer, ASan+UBSan)"
 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ \
   -DMQTTSPEC_FUZZ=libfuzzer -DMQTTSPEC_SANITIZE=ON -DMQTTSPEC_WERROR=ON -DMQTTSPEC_TESTS=OFF \
   -DMQTTSPEC_PARTS="$parts" >/dev/null
-cmake --build "$build" -j"${MQTTSPEC_JOBS:-1}"
-
 all_targets="decode decode_structured properties topic broker broker_structured runner websocket"
 [[ -n "$targets" ]] || targets=$all_targets
+
+# Only the fuzz targets asked for (and what they link): the rest of the tree is not needed here.
+known=$(ninja -C "$build" -t targets all | sed -n 's/^\(mqttspec_fuzz_[a-z_]*\): .*/\1/p')
+build_targets=()
+for t in $targets; do
+  grep -qx "mqttspec_fuzz_$t" <<<"$known" && build_targets+=("mqttspec_fuzz_$t")
+done
+((${#build_targets[@]})) && cmake --build "$build" -j"${MQTTSPEC_JOBS:-1}" --target "${build_targets[@]}"
 
 # The seed corpus a target replays: the structured variants share their base target's.
 corpus_of() {

@@ -10,6 +10,7 @@ packages=(
   python3 python3-pytest python3-paho-mqtt python3-yaml python3-pip
   chromium
   mosquitto mosquitto-clients libxml2-utils
+  libmosquitto-dev libpaho-mqtt-dev
   rabbitmq-server
 )
 # Node.js and npm run aedes, the third-party broker of runner/test_aedes.py. A Node.js that already
@@ -40,6 +41,15 @@ if [[ -f "$aedes_dir/package-lock.json" ]] && ! cmp -s "$aedes_dir/package-lock.
   echo "setup: installing aedes (npm ci in $aedes_dir)"
   (cd "$aedes_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
   cp "$aedes_dir/package-lock.json" "$aedes_dir/node_modules/.mqttspec-installed-lock"
+fi
+
+# MQTT.js at the version conformance/clients/mqttjs/package-lock.json pins (a client library that
+# conformance/pytest/clients certifies), installed like aedes.
+mqttjs_dir="$(cd "$(dirname "$0")/.." && pwd)/conformance/clients/mqttjs"
+if [[ -f "$mqttjs_dir/package-lock.json" ]] && ! cmp -s "$mqttjs_dir/package-lock.json" "$mqttjs_dir/node_modules/.mqttspec-installed-lock"; then
+  echo "setup: installing MQTT.js (npm ci in $mqttjs_dir)"
+  (cd "$mqttjs_dir" && npm ci --no-audit --no-fund --loglevel=error >/dev/null)
+  cp "$mqttjs_dir/package-lock.json" "$mqttjs_dir/node_modules/.mqttspec-installed-lock"
 fi
 
 # Debian starts mosquitto as a system service on install; the tests start their own

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The test command: installs what is missing, builds under ASan+UBSan with warnings as errors,
 # runs every unit test and corpus replay (ctest), a libFuzzer smoke run of every target (a clang
-# -Werror build of the tree), and the pytest drivers.
+# -Werror build of the targets and the libraries they link), and the pytest drivers. Long runs
+# have their own scripts: ci/fuzz.sh --time N, ci/bench.sh, ci/package.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
@@ -18,10 +19,10 @@ echo "== unit tests"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 ctest --test-dir build/test --output-on-failure -j"$jobs" --timeout 300
 
-echo "== fuzz smoke (clang++, -Werror, libFuzzer + ASan+UBSan, 15 s per target)"
+echo "== fuzz smoke (clang++, -Werror, libFuzzer + ASan+UBSan, 8 s per target)"
 MQTTSPEC_JOBS=$jobs \
 MQTTSPEC_FUZZ_PARTS="reference/codec;reference/session;reference/broker/core;reference/transport;reference/broker/net;reference/broker/app;conformance/runner;fuzz" \
-  bash ci/fuzz.sh --time 15
+  bash ci/fuzz.sh --time 8
 
 if [[ -d conformance/pytest ]]; then
   echo "== pytest"

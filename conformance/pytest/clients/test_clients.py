@@ -11,6 +11,7 @@ Libraries: paho-mqtt for Python (apt python3-paho-mqtt), MQTT.js (npm `mqtt`, pi
 conformance/clients/mqttjs/package-lock.json and installed by ci/setup.sh), libmosquitto (apt
 libmosquitto-dev) and Eclipse Paho C (apt libpaho-mqtt-dev), whose C drivers CMake builds next to
 mqttspec."""
+import functools
 import json
 import os
 import pathlib
@@ -32,6 +33,7 @@ PYTHON = "/usr/bin/python3"  # Debian's interpreter, the one python3-paho-mqtt i
 VERDICTS = {"pass", "fail", "non-strict", "informational", "unsupported", "error"}
 
 
+@functools.lru_cache(maxsize=None)
 def dpkg_version(package):
     out = subprocess.run(["dpkg-query", "-W", "-f=${Version}", package], capture_output=True, text=True)
     if out.returncode != 0 or not out.stdout:
@@ -39,6 +41,7 @@ def dpkg_version(package):
     return out.stdout.split("-")[0].split("+")[0]
 
 
+@functools.lru_cache(maxsize=None)
 def paho_python_version():
     out = subprocess.run([PYTHON, "-c", "import paho.mqtt; print(paho.mqtt.__version__)"], capture_output=True, text=True)
     return out.stdout.strip() or None
@@ -76,13 +79,15 @@ LIBRARIES = [
 BY_NAME = {lib.name: lib for lib in LIBRARIES}
 
 
+@functools.lru_cache(maxsize=None)
 def scenario_ids():
     if not MQTTSPEC.exists():
         return []
     out = subprocess.run([str(MQTTSPEC), "list", "--role", "client"], capture_output=True, text=True, timeout=60)
-    return [line.split()[0] for line in out.stdout.splitlines() if line.startswith(("v3.1.1.", "v5."))]
+    return tuple(line.split()[0] for line in out.stdout.splitlines() if line.startswith(("v3.1.1.", "v5.")))
 
 
+@functools.lru_cache(maxsize=None)
 def expectations(path):
     """scenario id -> (acceptable verdicts, reason)."""
     table = {}
@@ -100,31 +105,59 @@ def serve(args, report_dir, timeout=240):
 
 
 class Runs:
-    """One `mqttspec serve` run per library, kept for its per-scenario items."""
+    """One `mqttspec serve` run per library, kept for its per-scenario items. The runs of every
+    installed library start together at the first item (most of a run is waiting on timeouts),
+    each then read when its items come."""
 
     def __init__(self):
         self.tmp = tempfile.TemporaryDirectory(prefix="mqttspec-clients-")
+        self.procs = {}
         self.cache = {}
 
     def report_dir(self, name):
         return pathlib.Path(self.tmp.name) / name.replace(".", "-")
 
+    def start(self, lib):
+        if lib.name in self.procs:
+            return
+        args = [] if lib.driver is None else ["--driver", " ".join(lib.driver)]
+        cmd = [str(MQTTSPEC), "serve", "--jobs", "3", "-q", "--report-dir", str(self.report_dir(lib.name)), *args]
+        self.procs[lib.name] = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+    def start_all(self):
+        for lib in LIBRARIES:
+            if lib.version() is not None and (lib.expectations_file() is None or lib.expectations_file().exists()):
+                self.start(lib)
+
     def results(self, lib):
         if lib.name not in self.cache:
-            args = [] if lib.driver is None else ["--driver", " ".join(lib.driver)]
-            proc = serve(args, self.report_dir(lib.name))
+            self.start_all()
+            self.start(lib)
+            proc = self.procs[lib.name]
+            try:
+                out, err = proc.communicate(timeout=300)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                out, err = proc.communicate()
             results_file = self.report_dir(lib.name) / "results.json"
             if not results_file.exists():
-                pytest.fail(f"mqttspec serve could not run {lib.name}:\n{proc.stdout}\n{proc.stderr}")
+                pytest.fail(f"mqttspec serve could not run {lib.name}:\n{out}\n{err}")
             self.cache[lib.name] = (proc.returncode, {r["id"]: r for r in json.loads(results_file.read_text())["results"]})
         return self.cache[lib.name]
+
+    def close(self):
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.kill()
+                proc.communicate()
+        self.tmp.cleanup()
 
 
 @pytest.fixture(scope="session")
 def runs():
     r = Runs()
     yield r
-    r.tmp.cleanup()
+    r.close()
 
 
 def available(lib):
@@ -216,7 +249,7 @@ def test_driver_that_cannot_connect_gives_errors(tmp_path):
     a failure of the library, and the run ends quickly with status 2."""
     if not MQTTSPEC.exists():
         pytest.skip("mqttspec is not built")
-    driver = fake_driver(tmp_path, "for line in sys.stdin:\n    print('connect-failed', flush=True)\n")
+    driver = fake_driver(tmp_path, "print('ready', flush=True)\nfor line in sys.stdin:\n    print('connect-failed', flush=True)\n")
     proc = serve(["--driver", driver, "--version", "5.0", "--timeout-ms", "500"], tmp_path / "r", timeout=60)
     assert proc.returncode == 2, proc.stdout + proc.stderr
     results = json.loads((tmp_path / "r" / "results.json").read_text())["results"]
@@ -246,3 +279,30 @@ def test_client_coverage_names_real_statements():
     assert out.returncode == 0, out.stderr
     gaps = [line.split()[0] for line in out.stdout.splitlines() if "UNCOVERED" in line]
     assert set(gaps) <= {"v3.1.1:MQTT-6.0.0-3", "v5:MQTT-6.0.0-3"}, gaps
+
+
+def test_mqttjs_lockfile_pins_the_tested_release():
+    """package.json pins MQTT.js exactly and package-lock.json resolves that same release, so `npm ci`
+    installs what mqtt.js-<version>.tsv was written for."""
+    folder = CLIENTS / "mqttjs"
+    pinned = json.loads((folder / "package.json").read_text())["dependencies"]["mqtt"]
+    assert all(part.isdigit() for part in pinned.split(".")), f"mqtt is not pinned exactly: {pinned}"
+    lock = json.loads((folder / "package-lock.json").read_text())
+    assert lock["packages"]["node_modules/mqtt"]["version"] == pinned
+    assert lock["packages"][""]["dependencies"]["mqtt"] == pinned
+    assert (HERE / f"mqtt.js-{pinned}.tsv").exists()
+
+
+def test_fixed_port_plays_one_scenario_at_a_time(tmp_path):
+    """--port makes every scenario listen on that port in turn."""
+    if not MQTTSPEC.exists():
+        pytest.skip("mqttspec is not built")
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = serve(["--port", str(port), "v5.client.connect.*", "--exclude", "*keep-alive*"], tmp_path / "r", timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    results = json.loads((tmp_path / "r" / "results.json").read_text())["results"]
+    assert results and all(r["verdict"] == "pass" for r in results)
+    assert all(f"listening on 127.0.0.1:{port}" in r["wire_log"][0]["note"] for r in results)

@@ -663,6 +663,18 @@ class serve_run {
     const bool given = !s_.control.empty();
     if (!given && !expects_close(s_.steps)) return std::nullopt;
     const auto& steps = given ? s_.control : default_control;
+    // The clients of the steps are done: they must not reconnect into the control's way.
+    for (auto& name : order_) {
+      auto& p = peers_.at(name);
+      p.driver->stop(std::chrono::milliseconds(300));
+      if (p.conn) p.conn->close();
+    }
+    settle();
+    for (auto& socket : accepted_) {
+      std::error_code ignored;
+      socket.close(ignored);
+    }
+    accepted_.clear();
     log_.event("control", given ? "control: the corrected input, to a fresh client"
                                 : "default control: a fresh client connects and is accepted");
     for (const auto& st : steps) {

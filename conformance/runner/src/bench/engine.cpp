@@ -235,6 +235,7 @@ class engine final : public connection_events {
   void on_publish(subscriber& s, const codec::frame& f);
   void on_publisher_packet(publisher& pub, std::uint32_t p, const codec::frame& f);
   void end_publishing();
+  void watch_stall();
   void check_drained();
   void start_progress();
   void finish();
@@ -519,6 +520,8 @@ void engine::publishers_ready() {
     phase_timer_.async_wait([this](const std::error_code& ec) {
       if (!ec && phase_ == phase::running) end_publishing();
     });
+  } else {
+    watch_stall();
   }
   if (o_.rate > 0) {
     // Fixed rate: a 1 ms tick releases what is due.
@@ -814,6 +817,23 @@ void engine::closed(connection& c, const std::string& why) {
   }
 }
 
+// With --count there is no duration to end a run whose broker stopped acknowledging (a QoS 2
+// PUBLISH it dropped without a PUBREC holds its packet identifier forever): give up after a while
+// without any acknowledgement or delivery.
+void engine::watch_stall() {
+  phase_timer_.expires_after(std::chrono::milliseconds(200));
+  phase_timer_.async_wait([this](const std::error_code& ec) {
+    if (ec || phase_ != phase::running) return;
+    const double limit = std::max(5.0, o_.drain_timeout);
+    if (std::chrono::duration<double>(clock_type::now() - last_progress_).count() > limit) {
+      r_.notes.push_back("publishing stalled: no acknowledgement or delivery for " + std::to_string(static_cast<int>(limit)) +
+                         " s; stopped before --count");
+      return end_publishing();
+    }
+    watch_stall();
+  });
+}
+
 void engine::end_publishing() {
   phase_ = phase::draining;
   publish_end_ = clock_type::now();
@@ -944,6 +964,11 @@ void engine::compute_messaging_results() {
   if (r_.delivery_span > 0) r_.delivered_rate = static_cast<double>(r_.delivered) / r_.delivery_span;
 
   const unsigned q = r_.qos;
+  if (!r_.error.empty()) {
+    // Cut short: what was in flight is missing, which judges nothing.
+    if (r_.lost) r_.notes.push_back("the run did not complete: " + with_commas(r_.lost) + " messages not delivered (not judged)");
+    return;
+  }
   if (q >= 1 && r_.lost) r_.violations.push_back(with_commas(r_.lost) + " messages lost at QoS " + std::to_string(q));
   if (q == 2 && r_.duplicates) r_.violations.push_back(with_commas(r_.duplicates) + " duplicates at QoS 2");
   if (q == 1 && r_.duplicates)

@@ -208,7 +208,10 @@ std::string file_name(std::size_t index, const finding& f, const char* ext) {
 conformance::wire_entry wire(const trace_entry& e, protocol_version v) {
   conformance::wire_entry w;
   w.t_ms = e.t_ms;
-  w.client = "c" + std::to_string(e.conn);
+  // Not `"c" + std::to_string(...)`: that form draws a false -Wrestrict from GCC 12 here.
+  std::string client = std::to_string(e.conn);
+  client.insert(client.begin(), 'c');
+  w.client = std::move(client);
   w.direction = e.d == trace_entry::dir::send ? "send" : e.d == trace_entry::dir::recv ? "recv" : "event";
   if (!e.data.empty()) {
     auto d = decode(bytes_view(e.data), v);
@@ -332,6 +335,14 @@ std::optional<std::string> write_reports(const std::filesystem::path& dir, const
                                    std::to_string(f.minimized->steps.size()) + " steps"
                              : "") +
                 (f.note.empty() ? "" : "; " + f.note) + ")";
+    // How often and how reliably: shown with each case in report.html and junit.xml.
+    r.findings.push_back("seen " + std::to_string(f.count) + (f.count == 1 ? " time" : " times") +
+                         " in the campaign; replayed " + std::to_string(f.reproduced) + "/" +
+                         std::to_string(f.replays) +
+                         (f.minimized ? "; minimized " + std::to_string(f.original.steps.size()) + " -> " +
+                                            std::to_string(f.minimized->steps.size()) + " steps, replayed " +
+                                            std::to_string(f.min_reproduced) + "/" + std::to_string(f.min_replays)
+                                      : ""));
     if (!f.hex.empty()) r.findings.push_back("bytes: " + f.hex);
     if (!f.broker_output.empty()) r.findings.push_back("broker output: " + f.broker_output);
     const auto& trace = f.best_file() == f.minimized_file ? f.minimized_trace : f.trace;

@@ -62,6 +62,7 @@ class builder {
   std::string_view keep(std::string s) { return arena_.emplace_back(std::move(s)); }
 
   std::string topic(unsigned k) const { return s_.token + "/t/" + std::to_string(k); }
+  static constexpr unsigned topics = 5;  // <token>/t/0 ... <token>/t/4
   std::string any_topic() { return topic(below(3)); }
   std::string any_filter() {
     // Only filters inside the script's namespace: a case sees no other case's messages, so its
@@ -139,7 +140,8 @@ class builder {
     if (!m.connected) return connect_client(i, false);
     const unsigned pick = below(100);
     if (pick < 20) return subscribe_step(m, i);
-    if (pick < 50) return publish_step(m, i);
+    if (pick < 46) return publish_step(m, i);
+    if (pick < 50) return burst_step(m, i);
     if (pick < 58) {
       if (m.unreleased.empty()) return publish_step(m, i);
       const auto id = m.unreleased.front();
@@ -247,6 +249,22 @@ class builder {
     }
   }
 
+  // Several QoS 1 PUBLISHes in one step, retained now and then on distinct topics: more
+  // deliveries than a small Receive Maximum lets through at once (flow control), also when a
+  // later SUBSCRIBE gets them as retained messages.
+  void burst_step(client_model& m, unsigned i) {
+    const bool retain = chance(2);
+    const unsigned n = 3 + below(3);
+    bytes out;
+    for (unsigned k = 0; k < n; ++k) {
+      const auto t = retain ? topic(k) : any_topic();
+      publish p{.qos_level = qos::at_least_once, .retain = retain, .topic = t, .packet_id = next_id(m), .payload = "b"};
+      if (retain) retained_.insert(t);
+      (void)encode_to(p, v_, out);
+    }
+    s_.steps.push_back(send_step(static_cast<std::uint8_t>(i), std::move(out)));
+  }
+
   void mutate(std::size_t end) {
     std::vector<std::size_t> sends;
     for (std::size_t k = 0; k < end; ++k)
@@ -275,7 +293,7 @@ class builder {
   // RETAIN or Clean Start anywhere, every client and every topic of the namespace.
   void cleanup(bool mutated) {
     if (mutated)
-      for (unsigned k = 0; k < 3; ++k) retained_.insert(topic(k));
+      for (unsigned k = 0; k < topics; ++k) retained_.insert(topic(k));
     auto& out = s_.cleanup;
     for (unsigned i = 0; i < c_.size(); ++i) {
       auto& m = c_[i];

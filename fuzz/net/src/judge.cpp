@@ -218,13 +218,17 @@ void judge::on_sent_frame(const frame& f) {
       client_aliases_.insert(alias);
     }
   } else if (const auto* rel = std::get_if<pubrel>(&p)) pubrel_ids_.insert(rel->packet_id);
-  else if (const auto* ack = std::get_if<puback>(&p)) inflight_.erase(ack->packet_id);
+  else if (const auto* ack = std::get_if<puback>(&p)) acked(ack->packet_id);
   else if (const auto* rec = std::get_if<pubrec>(&p)) {
-    if (is_failure(rec->code)) inflight_.erase(rec->packet_id);
-  } else if (const auto* comp = std::get_if<pubcomp>(&p)) inflight_.erase(comp->packet_id);
+    if (is_failure(rec->code)) acked(rec->packet_id);
+  } else if (const auto* comp = std::get_if<pubcomp>(&p)) acked(comp->packet_id);
   else if (std::holds_alternative<auth>(p) && !auth_method_) {
     client_violation(q("MQTT-4.12.0-7"), "an AUTH although the CONNECT had no Authentication Method", f.bytes);
   }
+}
+
+void judge::acked(std::uint16_t id) {
+  if (!inflight_.erase(id)) early_acks_.insert(id);
 }
 
 // ---- what the broker sent ----
@@ -410,7 +414,7 @@ void judge::judge_packet(const packet& p, bytes_view raw) {
         return;
       }
     }
-    if (pub->qos_level != qos::at_most_once && connect_valid_) {
+    if (pub->qos_level != qos::at_most_once && connect_valid_ && !early_acks_.erase(pub->packet_id)) {
       inflight_.insert(pub->packet_id);
       if (is_v5(v) && inflight_.size() > receive_max_) {
         fail(q("MQTT-3.3.4-9"), "receive-maximum",

@@ -74,6 +74,7 @@ class judge {
   void on_received_frame(const codec::frame& f, std::vector<codec::owned_packet>& out);
   void judge_packet(const codec::packet& p, codec::bytes_view raw);
   void client_violation(std::string statement, std::string text, codec::bytes_view raw);
+  void acked(std::uint16_t id);
   void fail(std::string statement, std::string rule, std::string rule_text, std::string observation,
             codec::bytes_view raw);
   std::string q(std::string_view label) const;  // qualified by the version the broker could know
@@ -102,6 +103,9 @@ class judge {
   std::map<std::uint16_t, std::vector<std::size_t>> subscribes_, unsubscribes_;  // id -> filter counts
   std::set<std::uint16_t> qos1_ids_, qos2_ids_, pubrel_ids_;
   std::set<std::uint16_t> inflight_;  // broker's QoS 1/2 PUBLISHes the client has not acknowledged
+  // Acks the client sent for an identifier not in flight: the broker may take one for the
+  // acknowledgement of a PUBLISH it sends with that identifier meanwhile (they cross).
+  std::set<std::uint16_t> early_acks_;
 
   // Broker side.
   codec::framer recv_framer_;

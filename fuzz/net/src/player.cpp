@@ -87,7 +87,6 @@ class player {
     return finish();
   }
 
- private:
   double now_ms() const { return std::chrono::duration<double, std::milli>(clock::now() - start_).count(); }
   void note(std::uint8_t conn, std::string text) {
     if (o_.record && judging_) r_.trace.push_back(trace_entry{now_ms(), conn, trace_entry::dir::event, {}, std::move(text)});

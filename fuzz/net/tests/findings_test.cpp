@@ -158,6 +158,7 @@ TEST(Findings, ReportsGroupFindingsLikeTheConformanceReports) {
   EXPECT_FALSE(results["results"][0]["wire_log"].empty());
   const auto html = read(dir / "report.html");
   EXPECT_NE(html.find("Findings"), std::string::npos);
+  EXPECT_NE(html.find("seen 7 times in the campaign; replayed 3/3; minimized"), std::string::npos);
   EXPECT_EQ(html.find("Statement matrix"), std::string::npos);
   const auto nf = nlohmann::json::parse(read(dir / "netfuzz.json"));
   EXPECT_EQ(nf["cases"], 100);

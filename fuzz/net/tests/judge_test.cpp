@@ -179,6 +179,19 @@ TEST(Judge, TheBrokerHonoursTheClientsReceiveMaximum) {
   EXPECT_FALSE(g.j.found());
 }
 
+// A client's PUBACK for an identifier not yet in flight may cross the broker's PUBLISH with that
+// identifier: the broker may count it (the reference broker does), so it frees a slot.
+TEST(Judge, AnAckThatCrossesAPublishMayFreeItsSlot) {
+  const char* connect_rm1 = "10 11 00 04 4d 51 54 54 05 02 00 3c 03 21 00 01 00 01 63";
+  fixture f(protocol_version::v5);
+  f.sent(connect_rm1).got(connack5).sent("40 02 00 02");  // PUBACK 2, before any PUBLISH 2
+  f.got("32 07 00 01 74 00 01 00 78").sent("40 02 00 01");
+  f.got("32 07 00 01 74 00 02 00 78").got("32 07 00 01 74 00 03 00 78");
+  EXPECT_FALSE(f.j.found()) << f.j.found()->observation;
+  f.got("32 07 00 01 74 00 04 00 78");  // 3 and 4 in flight: one too many
+  EXPECT_EQ(f.statement(), "v5:MQTT-3.3.4-9");
+}
+
 TEST(Judge, TheBrokerHonoursTheClientsTopicAliasMaximumAndPacketSize) {
   fixture f(protocol_version::v5);
   f.sent(connect5).got(connack5).got("30 08 00 01 74 03 23 00 01 78");  // alias 1, none allowed

@@ -16,6 +16,13 @@ namespace {
 using namespace std::chrono_literals;
 using codec::protocol_version;
 
+// Generous: a sanitizer build on a loaded machine is slow, and a timeout here is no finding.
+play_options patient() {
+  play_options o;
+  o.reply_timeout = 10s;
+  return o;
+}
+
 struct target_fixture {
   target_fixture() : target_fixture(broker::embedded_broker::default_options(), false) {}
   target_fixture(broker::server_options o, bool websocket) : b(std::move(o)) {
@@ -38,7 +45,7 @@ TEST(Player, ValidWalksFindNothingAndNeverWait) {
   target_fixture f;
   generator_options g;
   g.mutation_rate = 0;
-  play_options o;
+  const auto o = patient();
   std::size_t steps = 0;
   for (auto v : {protocol_version::v3_1_1, protocol_version::v5}) {
     for (std::uint64_t n = 0; n < 150; ++n) {
@@ -58,7 +65,7 @@ TEST(Player, ValidWalksFindNothingAndNeverWait) {
 // oracle has nothing to say either.
 TEST(Player, MutatedWalksFindNothingOnTheReferenceBroker) {
   target_fixture f;
-  play_options o;
+  const auto o = patient();
   for (auto v : {protocol_version::v3_1_1, protocol_version::v5})
     for (std::uint64_t n = 0; n < 250; ++n) {
       const auto s = generate(v, 22, n);
@@ -79,7 +86,7 @@ TEST(Player, ScriptsLeaveNoRetainedMessagesBehind) {
       const auto s = generate(v, 31, n, g);
       for (const auto& st : s.steps)
         if (st.op == step_op::send && !st.data.empty() && (static_cast<std::uint8_t>(st.data[0]) & 0xF1) == 0x31) ++retained;
-      ASSERT_FALSE(play(f.io, f.t, f.eps, s, {}).found);
+      ASSERT_FALSE(play(f.io, f.t, f.eps, s, patient()).found);
     }
   EXPECT_GT(retained, 10u);
   script probe_all;
@@ -88,7 +95,7 @@ TEST(Player, ScriptsLeaveNoRetainedMessagesBehind) {
   probe_all.steps.push_back(send_step(0, probe_connect(protocol_version::v5, "nfcheck")));
   codec::subscribe sub{.packet_id = 1, .subscriptions = {{"#", {}}}};
   probe_all.steps.push_back(send_step(0, codec::encode(sub, protocol_version::v5).value()));
-  const auto r = play(f.io, f.t, f.eps, probe_all, {});
+  const auto r = play(f.io, f.t, f.eps, probe_all, patient());
   ASSERT_FALSE(r.found);
   for (const auto& e : r.trace)
     if (e.d == trace_entry::dir::recv) {
@@ -103,7 +110,7 @@ TEST(Player, ATraceRecordsBothDirections) {
   generator_options g;
   g.mutation_rate = 0;
   const auto s = generate(protocol_version::v5, 1, 1, g);
-  const auto r = play(f.io, f.t, f.eps, s, {});
+  const auto r = play(f.io, f.t, f.eps, s, patient());
   std::size_t sent = 0, received = 0;
   for (const auto& e : r.trace) {
     sent += e.d == trace_entry::dir::send;
@@ -128,8 +135,8 @@ TEST(Player, AnAbortStopsThePlay) {
 
 TEST(Player, ProbesTellALiveBrokerFromAClosedPort) {
   target_fixture f;
-  EXPECT_TRUE(probe(f.io, f.t, f.eps, protocol_version::v5, "probe", 2s));
-  EXPECT_TRUE(probe(f.io, f.t, f.eps, protocol_version::v3_1_1, "probe", 2s));
+  EXPECT_TRUE(probe(f.io, f.t, f.eps, protocol_version::v5, "probe", 10s));
+  EXPECT_TRUE(probe(f.io, f.t, f.eps, protocol_version::v3_1_1, "probe", 10s));
   net_target closed;
   closed.port = "1";
   const auto eps = asio::ip::tcp::resolver(f.io).resolve(closed.host, closed.port);
@@ -150,16 +157,16 @@ TEST(Player, PlaysOverWebSocketAndTls) {
   g.mutation_rate = 0.5;
   for (std::uint64_t n = 0; n < 40; ++n) {
     const auto s = generate(protocol_version::v5, 9, n, g);
-    const auto r = play(f.io, f.t, f.eps, s, {});
+    const auto r = play(f.io, f.t, f.eps, s, patient());
     ASSERT_FALSE(r.found) << f.describe(r, s);
     EXPECT_EQ(r.open_failures, 0u) << f.describe(r, s);
   }
   // The certificate must name the host unless verification is off.
   f.t.host = "127.0.0.2";
   f.eps = asio::ip::tcp::resolver(f.io).resolve("127.0.0.1", f.t.port);
-  EXPECT_FALSE(probe(f.io, f.t, f.eps, protocol_version::v5, "probe", 2s));
+  EXPECT_FALSE(probe(f.io, f.t, f.eps, protocol_version::v5, "probe", 10s));
   f.t.tls_verify = false;
-  EXPECT_TRUE(probe(f.io, f.t, f.eps, protocol_version::v5, "probe", 2s));
+  EXPECT_TRUE(probe(f.io, f.t, f.eps, protocol_version::v5, "probe", 10s));
 }
 
 }  // namespace

@@ -323,7 +323,8 @@ bool decode_subscribe(reader& r, subscribe& s) {
   return true;
 }
 
-bool decode_codes(reader& r, std::vector<reason_code>& codes, packet_type t) {
+template <class Codes>
+bool decode_codes(reader& r, Codes& codes, packet_type t) {
   if (r.at_end()) return r.fail(errc::truncated, r.pos(), "no reason codes");
   while (!r.at_end()) {
     const std::size_t at = r.pos();
@@ -384,10 +385,12 @@ bool decode_auth(reader& r, auth& a) {
   return r.finish();
 }
 
+// One named result and one return: the packet (hundreds of bytes) is built in the caller's
+// storage and never moved (NRVO), which two differently-returned objects would prevent.
 template <class P, class F>
 decode_result run(reader& r, F&& body) {
   decode_result out{std::in_place, std::in_place_type<P>};
-  if (!body(std::get<P>(*out))) return *r.error;
+  if (!body(*std::get_if<P>(&*out))) out = std::move(*r.error);
   return out;
 }
 

@@ -1,11 +1,26 @@
 #include "mqttspec/codec/topic.hpp"
 
+#include "mqttspec/codec/detail/swar.hpp"
+
 namespace mqttspec::codec {
+
+namespace {
+// The offset of the first 8-byte word that may hold a wildcard (string_view::find_first_of
+// would cost a memchr per character).
+std::size_t skip_plain_words(std::string_view s) noexcept {
+  std::size_t i = 0;
+  for (; i + 8 <= s.size(); i += 8) {
+    const auto w = detail::load8(s.data() + i);
+    if (detail::has_byte(w, '+') || detail::has_byte(w, '#')) break;
+  }
+  return i;
+}
+}  // namespace
 
 std::optional<topic_problem> check_topic_name(std::string_view name) noexcept {
   if (name.empty()) return topic_problem{errc::empty_topic_name, 0};
-  // A plain loop: string_view::find_first_of costs a memchr per character here.
-  for (std::size_t i = 0; i < name.size(); ++i)
+  const std::size_t at = skip_plain_words(name);
+  for (std::size_t i = at; i < name.size(); ++i)
     if (name[i] == '+' || name[i] == '#') return topic_problem{errc::wildcard_in_topic_name, i};
   return std::nullopt;
 }
@@ -14,7 +29,7 @@ namespace {
 
 // Wildcards must fill a whole level; '#' must be the last level. `base` offsets reported positions.
 std::optional<topic_problem> check_filter_levels(std::string_view f, std::size_t base) noexcept {
-  for (std::size_t i = 0; i < f.size(); ++i) {
+  for (std::size_t i = skip_plain_words(f); i < f.size(); ++i) {
     const char c = f[i];
     if (c != '+' && c != '#') continue;
     const bool starts_level = i == 0 || f[i - 1] == '/';

@@ -1,5 +1,7 @@
 #include "mqttspec/codec/wire.hpp"
 
+#include "mqttspec/codec/detail/swar.hpp"
+
 namespace mqttspec::codec {
 
 std::size_t varint_size(std::uint32_t v) noexcept {
@@ -15,8 +17,12 @@ std::optional<utf8_problem> check_utf8(std::string_view s) noexcept {
   const std::size_t n = s.size();
   std::size_t i = 0;
   while (i < n) {
+    if (n - i >= 8 && detail::all_ascii_nonzero(detail::load8(s.data() + i))) {  // fast path: 8 ASCII bytes
+      i += 8;
+      continue;
+    }
     const unsigned char c = p[i];
-    if (c < 0x80) {  // fast path: ASCII
+    if (c < 0x80) {
       if (c == 0) return utf8_problem{errc::utf8_null, i};
       ++i;
       continue;

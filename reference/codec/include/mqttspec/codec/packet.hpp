@@ -2,6 +2,7 @@
 // One value type per control packet; the protocol version is a parameter of decode/encode.
 // Strings and binary fields are views into the decoded frame (zero copy): a decoded packet lives
 // as long as the bytes it was decoded from (see owned_packet).
+#include "mqttspec/codec/inline_vector.hpp"
 #include "mqttspec/codec/property.hpp"
 #include "mqttspec/codec/reason_code.hpp"
 #include "mqttspec/codec/types.hpp"
@@ -87,28 +88,28 @@ struct subscription {
 struct subscribe {
   std::uint16_t packet_id = 0;
   properties props;
-  std::vector<subscription> subscriptions;
+  inline_vector<subscription, 8> subscriptions;
   friend bool operator==(const subscribe&, const subscribe&) = default;
 };
 
 struct suback {
   std::uint16_t packet_id = 0;
   properties props;
-  std::vector<reason_code> codes;  // 3.1.1 return codes 0, 1, 2, 0x80 are the same bytes
+  inline_vector<reason_code, 8> codes;  // 3.1.1 return codes 0, 1, 2, 0x80 are the same bytes
   friend bool operator==(const suback&, const suback&) = default;
 };
 
 struct unsubscribe {
   std::uint16_t packet_id = 0;
   properties props;
-  std::vector<std::string_view> filters;
+  inline_vector<std::string_view, 8> filters;
   friend bool operator==(const unsubscribe&, const unsubscribe&) = default;
 };
 
 struct unsuback {
   std::uint16_t packet_id = 0;
   properties props;
-  std::vector<reason_code> codes;  // 5.0 only; empty in 3.1.1
+  inline_vector<reason_code, 8> codes;  // 5.0 only; empty in 3.1.1
   friend bool operator==(const unsuback&, const unsuback&) = default;
 };
 

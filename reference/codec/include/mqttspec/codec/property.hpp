@@ -2,6 +2,7 @@
 // MQTT 5.0 properties (§2.2.2). A packet's properties are one struct of optional fields, so users
 // read them by name; a single table (property_table) says each property's wire type and where it
 // may appear, and drives decoding, validation and encoding.
+#include "mqttspec/codec/inline_vector.hpp"
 #include "mqttspec/codec/types.hpp"
 
 #include <cstdint>
@@ -72,7 +73,7 @@ struct properties {
   std::optional<std::string_view> content_type;
   std::optional<std::string_view> response_topic;
   std::optional<bytes_view> correlation_data;
-  std::vector<std::uint32_t> subscription_identifiers;  // one in SUBSCRIBE, several in PUBLISH
+  inline_vector<std::uint32_t, 2> subscription_identifiers;  // one in SUBSCRIBE, several in PUBLISH
   std::optional<std::uint32_t> session_expiry_interval;
   std::optional<std::string_view> assigned_client_identifier;
   std::optional<std::uint16_t> server_keep_alive;
@@ -89,7 +90,7 @@ struct properties {
   std::optional<std::uint16_t> topic_alias;
   std::optional<std::uint8_t> maximum_qos;
   std::optional<std::uint8_t> retain_available;
-  std::vector<user_property> user_properties;  // order is significant and kept
+  inline_vector<user_property, 2> user_properties;  // order is significant and kept
   std::optional<std::uint32_t> maximum_packet_size;
   std::optional<std::uint8_t> wildcard_subscription_available;
   std::optional<std::uint8_t> subscription_identifier_available;

@@ -11,6 +11,11 @@ class [[nodiscard]] basic_result {
  public:
   basic_result(T value) : v_(std::in_place_index<0>, std::move(value)) {}
   basic_result(E error) : v_(std::in_place_index<1>, std::move(error)) {}
+  // Turns a result into an error in place (no temporary of the whole result).
+  basic_result& operator=(E error) {
+    v_.template emplace<1>(std::move(error));
+    return *this;
+  }
   // Builds the value in place (values may be large, e.g. packets).
   template <class... Args>
   explicit basic_result(std::in_place_t, Args&&... args) : v_(std::in_place_index<0>, std::forward<Args>(args)...) {}

@@ -71,8 +71,8 @@ summary = {"codec": None, "brokers": {"a": "mqttspec-broker", "b": "mosquitto", 
 codec = os.path.join(out, "codec.json")
 if os.path.exists(codec):
     with open(codec) as f:
-        summary["codec"] = [{"name": b["name"], "real_time": b.get("real_time"), "time_unit": b.get("time_unit"),
-                             "items_per_second": b.get("items_per_second")} for b in json.load(f).get("benchmarks", [])]
+        summary["codec"] = [{"name": b["name"], "cpu_time": b.get("cpu_time"), "time_unit": b.get("time_unit"),
+                             "allocs": b.get("allocs")} for b in json.load(f).get("benchmarks", [])]
 md = ["# Benchmarks", "", "## Brokers: reference broker (A) vs mosquitto (B), ratios A/B", ""]
 failed = []
 for name in runs:
@@ -89,11 +89,17 @@ for name in runs:
     with open(os.path.join(out, name + ".md")) as f:
         md += [f.read(), ""]
 if summary["codec"]:
-    md += ["## Codec (Google Benchmark)", "", "| benchmark | time | items/s |", "|---|---:|---:|"]
+    # decode/x_v311 against baseline/x_v311 (a decoder that checks nothing), x_v5 against x_v311.
+    times = {b["name"]: b["cpu_time"] for b in summary["codec"]}
+    md += ["## Codec (Google Benchmark, CPU time per packet)", "",
+           "| benchmark | ns | allocations | vs non-validating | 5.0 vs 3.1.1 |", "|---|---:|---:|---:|---:|"]
     for b in summary["codec"]:
-        ips = b["items_per_second"]
-        md.append(f"| {b['name']} | {b['real_time']:.1f} {b['time_unit']} | {ips:,.0f} |" if ips else
-                  f"| {b['name']} | {b['real_time']:.1f} {b['time_unit']} | |")
+        name, t = b["name"], b["cpu_time"]
+        base = times.get(name.replace("decode/", "baseline/")) if name.startswith("decode/") else None
+        v311 = times.get(name[:-3] + "_v311") if name.endswith("_v5") else None
+        allocs = "" if b["allocs"] is None else f"{b['allocs']:g}"
+        md.append(f"| {name} | {t:.1f} | {allocs} | {f'{t / base:.1f}x' if base else ''} | "
+                  f"{f'{t / v311:.2f}x' if v311 else ''} |")
 with open(os.path.join(out, "summary.json"), "w") as f:
     json.dump(summary, f, indent=2)
 with open(os.path.join(out, "summary.md"), "w") as f:

@@ -251,7 +251,8 @@ basic_result<std::size_t, std::error_code> encoded_size(const packet& p, protoco
 std::error_code encode_to(const packet& p, protocol_version v, bytes& out) {
   auto n = body_size(p, v);
   if (!n) return n.error();
-  out.reserve(out.size() + 5 + *n);
+  // Exactly the packet's size: encoding into a buffer sized by encoded_size() never allocates.
+  out.reserve(out.size() + 1 + varint_size(static_cast<std::uint32_t>(*n)) + *n);
   wire_writer w(out);
   w.u8(first_byte(p));
   w.varint(static_cast<std::uint32_t>(*n));

@@ -106,7 +106,8 @@ std::optional<std::string> set_property(properties& p, std::string_view name, st
         v.number = static_cast<std::uint32_t>(*n);
       }
     }
-    if (auto e = detail::assign_property(p, v, true)) return "property " + std::string(name) + ": " + make_error_code(*e).message();
+    if (const auto e = detail::assign_property(p, v, true); e != codec::errc{})
+      return "property " + std::string(name) + ": " + make_error_code(e).message();
     return std::nullopt;
   }
   return "unknown property " + std::string(name);

@@ -1,6 +1,7 @@
 #include "mqttspec/codec/decode.hpp"
 
 #include "mqttspec/codec/detail/property_assign.hpp"
+#include "mqttspec/codec/detail/swar.hpp"
 #include "mqttspec/codec/topic.hpp"
 #include "mqttspec/codec/wire.hpp"
 
@@ -71,7 +72,19 @@ class reader {
   bool string(std::string_view& out) {
     const std::size_t start = pos_ + 2;
     if (!binary(out)) return false;
-    if (auto p = check_utf8(out)) return fail(p->code, start + p->offset);
+    return utf8_checked(out, detail::scan_text(out), start);
+  }
+  // A Topic Name or Filter: `wildcards` says whether a topic check has anything to find.
+  bool topic(std::string_view& out, bool& wildcards) {
+    const std::size_t start = pos_ + 2;
+    if (!binary(out)) return false;
+    const auto scan = detail::scan_text(out);
+    wildcards = scan.has_wildcard;
+    return utf8_checked(out, scan, start);
+  }
+  bool utf8_checked(std::string_view s, detail::text_scan scan, std::size_t at) {
+    if (!scan.needs_utf8_check) return true;
+    if (auto p = check_utf8(s)) return fail(p->code, at + p->offset);
     return true;
   }
   std::string_view rest() {
@@ -141,7 +154,7 @@ bool read_properties(reader& r, properties& out, property_place place) {
       case property_type::utf8_string_pair: ok = r.string(v.text) && r.string(v.pair_value); break;
     }
     if (!ok) return false;
-    if (auto e = detail::assign_property(out, v, in_publish)) return r.fail(*e, id_at, info->name);
+    if (const errc e = detail::assign_property(out, v, in_publish); e != errc{}) return r.fail(e, id_at, info->name);
   }
   r.widen(saved);
   // §3.1.2.11.10, §3.2.2.3.18, §3.15.2.2.3: Authentication Data needs an Authentication Method.
@@ -173,7 +186,9 @@ bool read_reason(reader& r, reason_code& out, packet_type t) {
 
 bool read_topic_filter(reader& r, std::string_view& filter) {
   const std::size_t at = r.pos() + 2;
-  if (!r.string(filter)) return false;
+  bool wildcards;
+  if (!r.topic(filter, wildcards)) return false;
+  if (!wildcards && !filter.empty() && !(r.v5() && parse_shared(filter))) return true;
   if (auto p = check_topic_filter(filter, r.version())) return r.fail(p->code, at + p->offset);
   return true;
 }
@@ -209,7 +224,7 @@ bool decode_connect(reader& r, connect& c) {
   const std::size_t flags_at = r.pos();
   std::uint8_t flags;
   if (!r.u8(flags) || !r.u16(c.keep_alive)) return false;
-    const bool v5 = is_v5(c.version);
+  const bool v5 = is_v5(c.version);
   if (flags & 0x01) return r.fail(errc::connect_reserved_flag, flags_at);
   c.clean_start = flags & 0x02;
   const bool has_will = flags & 0x04;
@@ -224,7 +239,7 @@ bool decode_connect(reader& r, connect& c) {
   if (v5 && !read_properties(r, c.props, place_of(packet_type::connect))) return false;
   if (!r.string(c.client_id)) return false;
   if (has_will) {
-    will_message w;
+    will_message& w = c.will.emplace();  // in place: a will is hundreds of bytes
     w.qos_level = static_cast<qos>(will_qos);
     w.retain = will_retain;
     if (v5 && !(read_properties(r, w.props, will_properties) && check_response_topic(r, w.props))) return false;
@@ -232,7 +247,6 @@ bool decode_connect(reader& r, connect& c) {
     if (!r.string(w.topic)) return false;
     if (auto p = check_topic_name(w.topic)) return r.fail(p->code, topic_at + p->offset, "Will Topic");
     if (!r.binary(w.payload)) return false;
-    c.will = w;
   }
   if (has_user) {
     std::string_view user;
@@ -274,13 +288,14 @@ bool decode_publish(reader& r, publish& p, std::uint8_t flags) {
   p.qos_level = static_cast<qos>((flags >> 1) & 0x3);
   p.retain = flags & 0x01;
   const std::size_t topic_at = r.pos() + 2;
-  if (!r.string(p.topic)) return false;
+  bool wildcards;
+  if (!r.topic(p.topic, wildcards)) return false;
   if (p.qos_level != qos::at_most_once && !read_packet_id(r, p.packet_id)) return false;
   if (r.v5() && !(read_properties(r, p.props, place_of(packet_type::publish)) && check_response_topic(r, p.props)))
     return false;
   // 5.0 allows an empty Topic Name when a Topic Alias stands in for it (§3.3.2.3.4).
   const bool alias_only = p.topic.empty() && r.v5() && p.props.topic_alias;
-  if (!alias_only) {
+  if (!alias_only && (wildcards || p.topic.empty())) {
     if (auto e = check_topic_name(p.topic)) return r.fail(e->code, topic_at + e->offset);
   }
   p.payload = r.rest();

@@ -63,19 +63,19 @@ constexpr auto by_id = [] {
 }();
 
 template <class T>
-std::optional<errc> set_once(std::optional<T>& field, T value) {
+errc set_once(std::optional<T>& field, T value) {
   if (field) return errc::duplicate_property;
   field = value;
-  return std::nullopt;
+  return errc{};
 }
 
 // Fields whose only legal values are 0 and 1.
-std::optional<errc> set_flag(std::optional<std::uint8_t>& field, std::uint32_t v) {
+errc set_flag(std::optional<std::uint8_t>& field, std::uint32_t v) {
   if (v > 1) return errc::invalid_property_value;
   return set_once(field, static_cast<std::uint8_t>(v));
 }
 
-std::optional<errc> set_nonzero16(std::optional<std::uint16_t>& field, std::uint32_t v) {
+errc set_nonzero16(std::optional<std::uint16_t>& field, std::uint32_t v) {
   if (v == 0) return errc::invalid_property_value;
   return set_once(field, static_cast<std::uint16_t>(v));
 }
@@ -101,7 +101,7 @@ bool properties::empty() const noexcept {
 
 namespace detail {
 
-std::optional<errc> assign_property(properties& p, const property_value& v, bool in_publish) {
+errc assign_property(properties& p, const property_value& v, bool in_publish) {
   const auto n = v.number;
   switch (v.id) {
     case id::payload_format_indicator: return set_flag(p.payload_format_indicator, n);
@@ -113,7 +113,7 @@ std::optional<errc> assign_property(properties& p, const property_value& v, bool
       if (n == 0) return errc::invalid_property_value;  // range 1..268,435,455 (§3.8.2.1.2)
       if (!in_publish && !p.subscription_identifiers.empty()) return errc::duplicate_property;
       p.subscription_identifiers.push_back(n);
-      return std::nullopt;
+      return errc{};
     case id::session_expiry_interval: return set_once(p.session_expiry_interval, n);
     case id::assigned_client_identifier: return set_once(p.assigned_client_identifier, v.text);
     case id::server_keep_alive: return set_once(p.server_keep_alive, static_cast<std::uint16_t>(n));
@@ -132,7 +132,7 @@ std::optional<errc> assign_property(properties& p, const property_value& v, bool
       return set_once(p.topic_alias, static_cast<std::uint16_t>(n));
     case id::maximum_qos: return set_flag(p.maximum_qos, n);
     case id::retain_available: return set_flag(p.retain_available, n);
-    case id::user_property: p.user_properties.emplace_back(v.text, v.pair_value); return std::nullopt;
+    case id::user_property: p.user_properties.emplace_back(v.text, v.pair_value); return errc{};
     case id::maximum_packet_size:
       if (n == 0) return errc::invalid_property_value;
       return set_once(p.maximum_packet_size, n);

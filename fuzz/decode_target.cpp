@@ -1,4 +1,5 @@
-// Target `decode`: byte 0 picks the version (3.1, 3.1.1, 5.0), the rest is a byte stream.
+// Target `decode`: byte 0 picks the version (3.1, 3.1.1, 5.0), byte 1 the framer's feed size, the
+// rest is a byte stream.
 // Oracles:
 //  - the incremental framer, fed the stream in fuzzer-chosen chunks, yields exactly the frames
 //    parse_frame finds one after the other (and the same error);
@@ -62,8 +63,8 @@ void check_frame(const frame& f, protocol_version v) {
                                               to_string(again.value()));
   MQTTSPEC_FUZZ_CHECK(enc.size() <= f.bytes.size(), "encoding longer than the input: " + to_hex(f.bytes) +
                                                          " -> " + to_hex(enc));
-  auto third = encode(again.value(), v);
-  MQTTSPEC_FUZZ_CHECK(third && third.value() == enc, "encoding is not a fixed point: " + to_hex(enc));
+  // The encoding is a fixed point of decode+encode: decoding it gave the same packet (checked
+  // above), and encode is a function of the packet, so a third encode would only repeat itself.
   if (is_canonical_form(f, p, v))
     MQTTSPEC_FUZZ_CHECK(enc == f.bytes, "canonical input re-encodes differently: " + to_hex(f.bytes) + " -> " +
                                             to_hex(enc));
@@ -80,7 +81,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const bytes_view stream = in.rest();
 
   // Reference: parse_frame repeatedly over the stream.
-  std::vector<bytes> frames;
+  std::vector<bytes_view> frames;  // views into the input: no copies
   std::optional<errc> end_error;
   for (bytes_view rest = stream;;) {
     auto f = parse_frame(rest);

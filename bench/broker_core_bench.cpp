@@ -42,7 +42,12 @@ class bench_broker {
     c.client_id = "pub";
     c.props.receive_maximum.reset();
     pub_ = connect(c);
-    publish_ = wire(codec::publish{.qos_level = codec::qos::at_least_once, .topic = "t", .packet_id = 1, .payload = payload_});
+    codec::publish p;
+    p.qos_level = codec::qos::at_least_once;
+    p.topic = "t";
+    p.packet_id = 1;  // free again as soon as its PUBACK is out, which is at once
+    p.payload = payload_;
+    publish_ = wire(p);
     drain();
     unacked_.clear();
   }

@@ -96,21 +96,16 @@ void broker::handle(connection_id id, connection& c, const codec::owned_packet& 
         if constexpr (std::is_same_v<T, codec::publish>) {
           on_publish(c, s, p, now);
         } else if constexpr (std::is_same_v<T, codec::puback> || std::is_same_v<T, codec::pubcomp>) {
-          auto f = std::find_if(s.in_flight.begin(), s.in_flight.end(), [&](const inflight& i) {
-            return i.packet_id == x.packet_id &&
-                   i.at == (std::is_same_v<T, codec::puback> ? inflight::stage::awaiting_puback
-                                                             : inflight::stage::awaiting_pubcomp);
-          });
-          if (f != s.in_flight.end()) {
+          constexpr auto awaited = std::is_same_v<T, codec::puback> ? inflight::stage::awaiting_puback
+                                                                    : inflight::stage::awaiting_pubcomp;
+          if (const auto* f = s.in_flight.find(x.packet_id); f && f->at == awaited) {
             emit_done(s, f->item);
-            s.in_flight.erase(f);
+            s.in_flight.erase(x.packet_id);
           }
           pump(s, now);
         } else if constexpr (std::is_same_v<T, codec::pubrec>) {
-          auto f = std::find_if(s.in_flight.begin(), s.in_flight.end(), [&](const inflight& i) {
-            return i.packet_id == x.packet_id && i.at == inflight::stage::awaiting_pubrec;
-          });
-          if (f == s.in_flight.end()) {
+          auto* f = s.in_flight.find(x.packet_id);
+          if (!f || f->at != inflight::stage::awaiting_pubrec) {
             // A PUBREC for an identifier we are not sending: answer PUBREL "not found" (5.0 §3.6.2.1).
             codec::pubrel rel{x.packet_id, codec::is_v5(s.version) ? reason_code::packet_identifier_not_found
                                                                    : reason_code::success, {}};
@@ -118,7 +113,7 @@ void broker::handle(connection_id id, connection& c, const codec::owned_packet& 
           }
           if (codec::is_failure(x.code)) {  // acknowledged with an error: never resent (v5:MQTT-4.4.0-2)
             emit_done(s, f->item);
-            s.in_flight.erase(f);
+            s.in_flight.erase(x.packet_id);
             return pump(s, now);
           }
           f->at = inflight::stage::awaiting_pubcomp;  // v5:MQTT-4.3.3-4, v3.1.1:MQTT-4.3.3-1

@@ -105,6 +105,7 @@ void broker::run(connection_id id, std::vector<session::event> events, millis no
     } else if (auto* d = std::get_if<session::deliver>(&*e)) {
       handle(id, it->second, d->packet, now);
       // Its authentication became an auth_job: the input behind it waits for the result.
+      if (!config_.defer_authentication) continue;
       it = connections_.find(id);
       if (it != connections_.end() && it->second.waiting != auth_wait::none) {
         auto& held = it->second.held;

@@ -1,18 +1,19 @@
 #!/usr/bin/env bash
-# Builds the benchmarks in Release and runs them: the codec's Google Benchmark programs (extra
-# arguments go to Google Benchmark), then `mqttspec bench --compare` of the reference broker
-# (mqttspec-broker, its own process) against mosquitto, both started here on free loopback ports:
-# fan-in, fan-out and pairs at QoS 0 and 1. Results: reports/bench/ (codec.json, broker-*.json and
-# .md per workload, summary.json and summary.md). MQTTSPEC_BENCH_SECONDS sets each broker run's
+# Builds the benchmarks in Release and runs them: the Google Benchmark programs of the codec and
+# the broker core (extra arguments go to Google Benchmark), then `mqttspec bench --compare` of the
+# reference broker (mqttspec-broker, its own process) against mosquitto, both started here on free
+# loopback ports: fan-in, fan-out and pairs at QoS 0 and 1. Results: reports/bench/ (codec.json,
+# broker_core.json, broker-*.json and .md per workload, summary.json and summary.md). MQTTSPEC_BENCH_SECONDS sets each broker run's
 # length (default 3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash ci/setup.sh
 cmake -S . -B build/bench -G Ninja -DCMAKE_BUILD_TYPE=Release -DMQTTSPEC_TESTS=OFF -DMQTTSPEC_BENCHMARKS=ON -DMQTTSPEC_PARTS=all >/dev/null
-cmake --build build/bench -j"$(nproc)" --target mqttspec_codec_bench mqttspec mqttspec-broker
+cmake --build build/bench -j"$(nproc)" --target mqttspec_codec_bench mqttspec_broker_core_bench mqttspec mqttspec-broker
 out=reports/bench
 mkdir -p "$out"
 build/bench/bench/mqttspec_codec_bench --benchmark_out="$out/codec.json" --benchmark_out_format=json "$@"
+build/bench/bench/mqttspec_broker_core_bench --benchmark_out="$out/broker_core.json" --benchmark_out_format=json "$@"
 
 echo "== brokers: mqttspec bench, reference broker (A) vs mosquitto $(mosquitto -h 2>/dev/null | sed -n 's/^mosquitto version //p') (B)"
 seconds=${MQTTSPEC_BENCH_SECONDS:-3}
@@ -67,12 +68,14 @@ done
 python3 - "$out" "${runs[@]}" <<'EOF' || status=1
 import json, os, sys
 out, runs = sys.argv[1], sys.argv[2:]
-summary = {"codec": None, "brokers": {"a": "mqttspec-broker", "b": "mosquitto", "runs": {}}}
-codec = os.path.join(out, "codec.json")
-if os.path.exists(codec):
-    with open(codec) as f:
-        summary["codec"] = [{"name": b["name"], "cpu_time": b.get("cpu_time"), "time_unit": b.get("time_unit"),
-                             "allocs": b.get("allocs")} for b in json.load(f).get("benchmarks", [])]
+summary = {"codec": None, "broker_core": None, "brokers": {"a": "mqttspec-broker", "b": "mosquitto", "runs": {}}}
+for key in ("codec", "broker_core"):
+    path = os.path.join(out, key + ".json")
+    if os.path.exists(path):
+        with open(path) as f:
+            summary[key] = [{"name": b["name"], "cpu_time": b.get("cpu_time"), "time_unit": b.get("time_unit"),
+                             "items_per_second": b.get("items_per_second"), "allocs": b.get("allocs")}
+                            for b in json.load(f).get("benchmarks", [])]
 md = ["# Benchmarks", "", "## Brokers: reference broker (A) vs mosquitto (B), ratios A/B", ""]
 failed = []
 for name in runs:
@@ -100,6 +103,12 @@ if summary["codec"]:
         allocs = "" if b["allocs"] is None else f"{b['allocs']:g}"
         md.append(f"| {name} | {t:.1f} | {allocs} | {f'{t / base:.1f}x' if base else ''} | "
                   f"{f'{t / v311:.2f}x' if v311 else ''} |")
+if summary["broker_core"]:
+    md += ["## Broker core (Google Benchmark)", "", "| benchmark | time | items/s |", "|---|---:|---:|"]
+    for b in summary["broker_core"]:
+        ips = b["items_per_second"]
+        md.append(f"| {b['name']} | {b['cpu_time']:.1f} {b['time_unit']} | {ips:,.0f} |" if ips else
+                  f"| {b['name']} | {b['cpu_time']:.1f} {b['time_unit']} | |")
 with open(os.path.join(out, "summary.json"), "w") as f:
     json.dump(summary, f, indent=2)
 with open(os.path.join(out, "summary.md"), "w") as f:

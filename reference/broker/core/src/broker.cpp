@@ -31,17 +31,41 @@ broker::~broker() = default;
 
 connection_id broker::open(millis now) {
   const auto id = next_connection_++;
-  connections_.emplace(
-      id, connection{id, session::server_session(config_.limits, now, session_options(config_)), {}, {}, {}, {}, {}});
+  connections_.emplace(id, connection{id, session::server_session(config_.limits, now, session_options(config_)), {}, {},
+                                      {}, {}, {}, {}, {}});
   return id;
 }
 
 void broker::receive(connection_id id, codec::bytes_view data, millis now) {
   auto it = connections_.find(id);
   if (it == connections_.end()) return;
-  run(id, it->second.machine.receive(data, now), now);
-  // The machine pauses after a CONNECT until the CONNACK is out; resume with what is buffered.
-  for (it = connections_.find(id); it != connections_.end() && !it->second.machine.paused();) {
+  take_input(id, it->second.machine.receive(data, now), now);
+}
+
+void broker::transport_closed(connection_id id, millis now) {
+  auto it = connections_.find(id);
+  if (it == connections_.end()) return;
+  take_input(id, it->second.machine.transport_closed(now), now);
+}
+
+// What the machine made of the peer's input, in order: behind an auth_job that is out it waits
+// (auth_done takes it up); otherwise it is handled, then whatever the machine held back meanwhile.
+void broker::take_input(connection_id id, std::vector<session::event> events, millis now) {
+  auto it = connections_.find(id);
+  if (it == connections_.end()) return;
+  if (it->second.waiting != auth_wait::none) {
+    auto& held = it->second.held;
+    held.insert(held.end(), std::make_move_iterator(events.begin()), std::make_move_iterator(events.end()));
+    return;
+  }
+  run(id, std::move(events), now);
+  read_buffered(id, now);
+}
+
+// The machine pauses after a CONNECT until the CONNACK is out; resume with what is buffered.
+void broker::read_buffered(connection_id id, millis now) {
+  for (auto it = connections_.find(id);
+       it != connections_.end() && !it->second.machine.paused() && it->second.waiting == auth_wait::none;) {
     auto more = it->second.machine.receive({}, now);
     if (more.empty()) break;
     run(id, std::move(more), now);
@@ -49,10 +73,20 @@ void broker::receive(connection_id id, codec::bytes_view data, millis now) {
   }
 }
 
-void broker::transport_closed(connection_id id, millis now) {
+void broker::auth_done(connection_id id, auth_step result, millis now) {
   auto it = connections_.find(id);
-  if (it == connections_.end()) return;
-  run(id, it->second.machine.transport_closed(now), now);
+  if (it == connections_.end() || it->second.waiting == auth_wait::none) return;
+  auto& c = it->second;
+  const auto waited = std::exchange(c.waiting, auth_wait::none);
+  auto held = std::exchange(c.held, {});
+  if (waited == auth_wait::password) {
+    const auto p = std::move(*c.connecting);
+    c.connecting.reset();
+    accept_connect(id, c, p, {}, now, result.outcome == auth_outcome::success);
+  } else {
+    auth_step_taken(c, std::move(result), now);
+  }
+  take_input(id, std::move(held), now);  // `c` may be gone: a refusal closes it
 }
 
 std::vector<action> broker::take_actions() { return std::exchange(actions_, {}); }
@@ -63,14 +97,22 @@ const session_state* broker::find_session(std::string_view client_id) const {
 }
 
 void broker::run(connection_id id, std::vector<session::event> events, millis now) {
-  for (auto& e : events) {
+  for (auto e = events.begin(); e != events.end(); ++e) {
     auto it = connections_.find(id);
     if (it == connections_.end()) return;
-    if (auto* t = std::get_if<session::transmit>(&e)) {
+    if (auto* t = std::get_if<session::transmit>(&*e)) {
       actions_.push_back(transmit_to{id, std::move(t->data)});
-    } else if (auto* d = std::get_if<session::deliver>(&e)) {
+    } else if (auto* d = std::get_if<session::deliver>(&*e)) {
       handle(id, it->second, d->packet, now);
-    } else if (auto* c = std::get_if<session::close>(&e)) {
+      // Its authentication became an auth_job: the input behind it waits for the result.
+      if (!config_.defer_authentication) continue;
+      it = connections_.find(id);
+      if (it != connections_.end() && it->second.waiting != auth_wait::none) {
+        auto& held = it->second.held;
+        held.insert(held.end(), std::make_move_iterator(std::next(e)), std::make_move_iterator(events.end()));
+        return;
+      }
+    } else if (auto* c = std::get_if<session::close>(&*e)) {
       if (!c->statement.empty() && !c->by_peer) ++stats_.protocol_violations;
       on_closed(id, *c, now);
     }
@@ -96,21 +138,16 @@ void broker::handle(connection_id id, connection& c, const codec::owned_packet& 
         if constexpr (std::is_same_v<T, codec::publish>) {
           on_publish(c, s, p, now);
         } else if constexpr (std::is_same_v<T, codec::puback> || std::is_same_v<T, codec::pubcomp>) {
-          auto f = std::find_if(s.in_flight.begin(), s.in_flight.end(), [&](const inflight& i) {
-            return i.packet_id == x.packet_id &&
-                   i.at == (std::is_same_v<T, codec::puback> ? inflight::stage::awaiting_puback
-                                                             : inflight::stage::awaiting_pubcomp);
-          });
-          if (f != s.in_flight.end()) {
+          constexpr auto awaited = std::is_same_v<T, codec::puback> ? inflight::stage::awaiting_puback
+                                                                    : inflight::stage::awaiting_pubcomp;
+          if (const auto* f = s.in_flight.find(x.packet_id); f && f->at == awaited) {
             emit_done(s, f->item);
-            s.in_flight.erase(f);
+            s.in_flight.erase(x.packet_id);
           }
           pump(s, now);
         } else if constexpr (std::is_same_v<T, codec::pubrec>) {
-          auto f = std::find_if(s.in_flight.begin(), s.in_flight.end(), [&](const inflight& i) {
-            return i.packet_id == x.packet_id && i.at == inflight::stage::awaiting_pubrec;
-          });
-          if (f == s.in_flight.end()) {
+          auto* f = s.in_flight.find(x.packet_id);
+          if (!f || f->at != inflight::stage::awaiting_pubrec) {
             // A PUBREC for an identifier we are not sending: answer PUBREL "not found" (5.0 §3.6.2.1).
             codec::pubrel rel{x.packet_id, codec::is_v5(s.version) ? reason_code::packet_identifier_not_found
                                                                    : reason_code::success, {}};
@@ -118,7 +155,7 @@ void broker::handle(connection_id id, connection& c, const codec::owned_packet& 
           }
           if (codec::is_failure(x.code)) {  // acknowledged with an error: never resent (v5:MQTT-4.4.0-2)
             emit_done(s, f->item);
-            s.in_flight.erase(f);
+            s.in_flight.erase(x.packet_id);
             return pump(s, now);
           }
           f->at = inflight::stage::awaiting_pubcomp;  // v5:MQTT-4.3.3-4, v3.1.1:MQTT-4.3.3-1
@@ -187,7 +224,7 @@ void broker::on_connect(connection_id id, connection& c, const codec::owned_pack
     // A method we do not offer (v5:MQTT-4.12.0-1).
     if (method == config_.enhanced_auth.end()) return refuse_connect(c, reason_code::bad_authentication_method, now);
     c.auth_method = std::string(*req.props.authentication_method);
-    c.exchange = method->second();
+    c.exchange = std::make_shared<auth_exchange>(method->second());
     c.connecting = p;
     const auto data = req.props.authentication_data.value_or(codec::bytes_view{});
     return auth_continue(c, data, now);
@@ -196,8 +233,22 @@ void broker::on_connect(connection_id id, connection& c, const codec::owned_pack
 }
 
 void broker::accept_connect(connection_id id, connection& c, const codec::owned_packet& p, std::string_view auth_data,
-                            millis now) {
+                            millis now, std::optional<bool> password_ok) {
   const auto& req = std::get<codec::connect>(p.value);
+  // A password check may be slow (PBKDF2): deferred, this CONNECT goes on, from the top, once its
+  // verdict is back (auth_done).
+  if (config_.defer_authentication && config_.authenticate && c.auth_method.empty() && !password_ok) {
+    c.connecting = p;
+    c.waiting = auth_wait::password;
+    std::optional<std::string> password;
+    if (req.password) password.emplace(*req.password);
+    auth_jobs_.push_back({id, [check = config_.authenticate, user = std::string(req.user_name.value_or("")),
+                               password = std::move(password)] {
+      const bool ok = check(user, password ? std::optional<codec::bytes_view>(*password) : std::nullopt);
+      return auth_step{ok ? auth_outcome::success : auth_outcome::failure, {}, {}};
+    }});
+    return;
+  }
   const bool v5 = codec::is_v5(req.version);
   std::string client_id(req.client_id);
   // MQTT 3.1 limited ClientIds to 1..23 characters and had no assignment.
@@ -214,8 +265,10 @@ void broker::accept_connect(connection_id id, connection& c, const codec::owned_
   const bool authenticated = !c.auth_method.empty();
   if (!authenticated && !req.user_name && !config_.allow_anonymous)
     return refuse_connect(c, reason_code::not_authorized, now);
-  if (!authenticated && config_.authenticate && !config_.authenticate(req.user_name.value_or(""), req.password))
-    return refuse_connect(c, reason_code::bad_user_name_or_password, now);
+  if (!authenticated && config_.authenticate) {
+    const bool ok = password_ok ? *password_ok : config_.authenticate(req.user_name.value_or(""), req.password);
+    if (!ok) return refuse_connect(c, reason_code::bad_user_name_or_password, now);
+  }
   if (req.will) {
     if (v5 && req.will->qos_level > config_.maximum_qos)  // v5:MQTT-3.2.2-12
       return refuse_connect(c, reason_code::qos_not_supported, now);
@@ -310,7 +363,8 @@ void broker::on_auth(connection& c, const codec::auth& a, millis now) {
   if (method != c.auth_method) return violation(c, wrong_method, "v5:MQTT-4.12.1-1", now);
   if (!c.exchange) {
     if (a.code != reason_code::re_authenticate) return violation(c, reason_code::protocol_error, "v5:MQTT-4.12.1-1", now);
-    c.exchange = config_.enhanced_auth.at(c.auth_method)();  // offered: the CONNECT used it
+    // Offered: the CONNECT used it.
+    c.exchange = std::make_shared<auth_exchange>(config_.enhanced_auth.at(c.auth_method)());
   } else if (a.code != reason_code::continue_authentication) {
     return violation(c, reason_code::protocol_error, "v5:MQTT-4.12.0-3", now);
   }
@@ -318,7 +372,15 @@ void broker::on_auth(connection& c, const codec::auth& a, millis now) {
 }
 
 void broker::auth_continue(connection& c, std::string_view data, millis now) {
-  auto step = c.exchange(data);
+  if (config_.defer_authentication) {
+    c.waiting = auth_wait::exchange_step;
+    auth_jobs_.push_back({c.id, [exchange = c.exchange, data = std::string(data)] { return (*exchange)(data); }});
+    return;
+  }
+  auth_step_taken(c, (*c.exchange)(data), now);
+}
+
+void broker::auth_step_taken(connection& c, auth_step step, millis now) {
   if (step.outcome != auth_outcome::challenge) c.exchange = nullptr;
   switch (step.outcome) {
     case auth_outcome::challenge: {

@@ -114,7 +114,9 @@ storage::restore_report broker::restore(storage::snapshot snap, millis now) {
       continue;
     }
     s->next_seq = std::max(s->next_seq, r.item.seq + 1);
-    if (r.stage) {
+    // A packet identifier is in flight once per Session (v5:MQTT-2.2.1-4); a damaged snapshot's
+    // second message with it is queued instead, to be sent again with an identifier of its own.
+    if (r.stage && !s->in_flight.in_use(r.packet_id)) {
       inflight f;
       f.packet_id = r.packet_id;
       f.at = *r.stage;

@@ -138,42 +138,29 @@ void broker::retain(const message& m, millis now) {
     emit(storage::delete_retained{std::string(m.publish.topic)});
 }
 
-namespace {
-std::size_t outstanding(const session_state& s) {
-  return static_cast<std::size_t>(
-      std::count_if(s.in_flight.begin(), s.in_flight.end(), [](const inflight& f) { return f.transmitted; }));
-}
-}  // namespace
-
 // Sends what waits while the send quota allows: the client's Receive Maximum (v5:MQTT-3.3.4-9,
 // §4.9), or config::send_quota if lower. First the in-flight messages of a resumed Session, in
 // their original order with their identifiers (v5:MQTT-4.4.0-1), then the queue.
 void broker::pump(session_state& s, millis now) {
   if (s.resume_at) return;  // held back after the CONNACK (config::resend_delay)
   const std::size_t quota = std::min(s.client_receive_maximum, config_.send_quota);
-  for (std::size_t i = 0; i < s.in_flight.size() && s.connection;) {
-    auto& f = s.in_flight[i];
-    if (f.transmitted) {
-      ++i;
-      continue;
-    }
-    if (outstanding(s) >= quota) return;
-    f.transmitted = true;
-    if (f.at == inflight::stage::awaiting_pubcomp) {
+  while (s.connection) {
+    inflight* f = s.in_flight.next_to_resend();
+    if (!f) break;
+    if (s.in_flight.transmitted() >= quota) return;
+    s.in_flight.mark_transmitted(*f);
+    if (f->at == inflight::stage::awaiting_pubcomp) {
       auto it = connections_.find(*s.connection);
-      if (it != connections_.end()) send(it->second, codec::pubrel{f.packet_id, reason_code::success, {}}, now);
-      ++i;
-    } else if (transmit_publish(s, f, true, now)) {
-      ++i;
-    } else {
-      emit_done(s, f.item);
-      s.in_flight.erase(s.in_flight.begin() + static_cast<std::ptrdiff_t>(i));  // too large: as if delivered
+      if (it != connections_.end()) send(it->second, codec::pubrel{f->packet_id, reason_code::success, {}}, now);
+    } else if (!transmit_publish(s, *f, true, now)) {
+      emit_done(s, f->item);
+      s.in_flight.erase(f->packet_id);  // too large: as if delivered
     }
   }
   while (s.connection && !s.queue.empty()) {
     auto& front = s.queue.front();
     const bool needs_quota = front.qos_level != qos::at_most_once;
-    if (needs_quota && outstanding(s) >= quota) return;
+    if (needs_quota && s.in_flight.transmitted() >= quota) return;
     inflight f;
     f.item = std::move(front);
     s.queue.pop_front();
@@ -189,8 +176,7 @@ void broker::pump(session_state& s, millis now) {
       // A fresh identifier not in use (v5:MQTT-2.2.1-4, v3.1.1:MQTT-2.3.1-4).
       do {
         s.last_packet_id = static_cast<std::uint16_t>(s.last_packet_id % 65535 + 1);
-      } while (std::any_of(s.in_flight.begin(), s.in_flight.end(),
-                           [&](const inflight& i) { return i.packet_id == s.last_packet_id; }));
+      } while (s.in_flight.in_use(s.last_packet_id));
       f.packet_id = s.last_packet_id;
       f.at = f.item.qos_level == qos::at_least_once ? inflight::stage::awaiting_puback : inflight::stage::awaiting_pubrec;
     }
@@ -239,7 +225,7 @@ bool broker::transmit_publish(session_state& s, inflight& f, bool resend, millis
 // what queued up meanwhile (v5:MQTT-4.4.0-1, v3.1.1:MQTT-4.4.0-1). The spec sets no deadline for
 // it, so config::resend_delay may hold it back (on_timer ends the wait).
 void broker::resume(session_state& s, bool session_present, millis now) {
-  for (auto& f : s.in_flight) f.transmitted = false;
+  s.in_flight.mark_all_untransmitted();
   s.resume_at.reset();
   if (session_present && config_.resend_delay > 0) s.resume_at = now + config_.resend_delay;
   pump(s, now);

@@ -383,3 +383,47 @@ TEST(broker, resume_respects_the_new_receive_maximum) {
 
 }  // namespace
 }  // namespace mqttspec::broker
+
+namespace mqttspec::broker {
+namespace {
+
+// A resumed Session with a smaller Receive Maximum than before: the resends go out in their
+// original order as acknowledgements (in any order) make room, then the queue.
+TEST(broker, resends_fill_a_smaller_window_in_order) {
+  harness h;
+  auto c = harness::connect_packet("sub", v5, false);
+  c.props.session_expiry_interval = 600;
+  c.props.receive_maximum = 4;
+  connect(h, "sub", c);
+  subscribe(h, "sub", "t", qos::at_least_once);
+  connect(h, "pub", harness::connect_packet("pub", v5));
+  for (int i = 1; i <= 6; ++i)
+    h.send("pub", make_publish("t", std::to_string(i), qos::at_least_once, static_cast<std::uint16_t>(i)));
+  std::vector<std::uint16_t> ids;
+  for (const auto& p : h.take("sub")) ids.push_back(std::get<codec::publish>(p.value).packet_id);
+  ASSERT_EQ(ids.size(), 4u);  // "5" and "6" wait in the queue
+  h.drop("sub");
+
+  c.props.receive_maximum = 2;
+  EXPECT_TRUE(connect(h, "sub", c).session_present);
+  const auto payloads = [&] {
+    std::vector<std::string> out;
+    for (const auto& p : h.take("sub")) {
+      const auto& pub = std::get<codec::publish>(p.value);
+      out.push_back(std::string(pub.payload) + (pub.dup ? "d" : ""));
+    }
+    return out;
+  };
+  EXPECT_EQ(payloads(), (std::vector<std::string>{"1d", "2d"}));
+  h.send("sub", codec::puback{ids[1], reason_code::success, {}});
+  EXPECT_EQ(payloads(), (std::vector<std::string>{"3d"}));
+  h.send("sub", codec::puback{ids[3], reason_code::success, {}});  // not resent yet: no room made
+  EXPECT_EQ(payloads(), (std::vector<std::string>{}));
+  h.send("sub", codec::puback{ids[0], reason_code::success, {}});
+  EXPECT_EQ(payloads(), (std::vector<std::string>{"5"}));  // "4" was acknowledged meanwhile
+  h.send("sub", codec::puback{ids[2], reason_code::success, {}});
+  EXPECT_EQ(payloads(), (std::vector<std::string>{"6"}));
+}
+
+}  // namespace
+}  // namespace mqttspec::broker

@@ -353,5 +353,36 @@ TEST(broker_persistence, a_reconnection_with_expiry_0_unstores_the_session) {
   EXPECT_EQ(d.report.sessions, 0u);
 }
 
+// A damaged store that holds one packet identifier twice in flight for a Session: the first keeps
+// it, the second is sent again as a new message with an identifier of its own (v5:MQTT-2.2.1-4).
+TEST(broker_persistence, a_packet_identifier_stored_twice_in_flight_is_used_once) {
+  durable d;
+  connect(*d.h, "sub", persistent("sub", v5));
+  subscribe(*d.h, "sub", "t", qos::at_least_once);
+  connect(*d.h, "pub", harness::connect_packet("pub", v5));
+  d.h->send("pub", make_publish("t", "1", qos::at_least_once, 1));
+  d.h->send("pub", make_publish("t", "2", qos::at_least_once, 2));
+  ASSERT_EQ(d.h->take("sub").size(), 2u);
+  d.flush();
+  ASSERT_EQ(d.store.messages.size(), 2u);
+  const auto first_id = d.store.messages.begin()->second.packet_id;
+  std::next(d.store.messages.begin())->second.packet_id = first_id;
+
+  d.restart(1'000);
+  EXPECT_EQ(d.report.messages, 2u);
+  auto& h = *d.h;
+  EXPECT_TRUE(connect(h, "sub", persistent("sub", v5)).session_present);
+  auto again = h.take("sub");
+  ASSERT_EQ(again.size(), 2u);
+  const auto& resent = std::get<codec::publish>(again[0].value);
+  EXPECT_EQ(resent.payload, "1");
+  EXPECT_TRUE(resent.dup);
+  EXPECT_EQ(resent.packet_id, first_id);
+  const auto& fresh = std::get<codec::publish>(again[1].value);
+  EXPECT_EQ(fresh.payload, "2");
+  EXPECT_FALSE(fresh.dup);
+  EXPECT_NE(fresh.packet_id, first_id);
+}
+
 }  // namespace
 }  // namespace mqttspec::broker

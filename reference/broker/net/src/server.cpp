@@ -3,8 +3,10 @@
 #include "mqttspec/transport/websocket/endpoint.hpp"
 #include "mqttspec/transport/websocket/handshake_io.hpp"
 
+#include <algorithm>
 #include <array>
 #include <deque>
+#include <exception>
 #include <future>
 #include <stdexcept>
 #include <sstream>
@@ -33,20 +35,24 @@ struct server::connection {
 
 namespace {
 
-server_options with_storage_effects(server_options o) {
+// What the shell asks of the core: storage effects when there is a store, authentication work
+// handed out (start_auth_jobs).
+server_options for_the_shell(server_options o) {
   o.core.storage_effects = o.store != nullptr;
+  o.core.defer_authentication = true;
   return o;
 }
 
 }  // namespace
 
 server::server(asio::io_context& io, server_options options)
-    : options_(with_storage_effects(std::move(options))),
+    : options_(for_the_shell(std::move(options))),
       core_(options_.core),
       acceptor_(io),
       ws_acceptor_(io),
       timer_(io),
-      store_timer_(io) {
+      store_timer_(io),
+      auth_workers_(std::max(1u, options_.auth_threads)) {
   if (options_.store) {
     // Wall-clock milliseconds on a monotonic clock: times stored by a previous run stay comparable.
     const auto wall = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -232,7 +238,27 @@ void server::apply() {
     if (!core_.has_actions()) break;
     apply_actions(core_.take_actions());
   }
+  start_auth_jobs();
   arm_timer();
+}
+
+void server::start_auth_jobs() {
+  for (auto& job : core_.take_auth_jobs()) {
+    asio::post(auth_workers_, [this, job = std::move(job)] {
+      auth_step result;
+      std::exception_ptr failed;  // e.g. OpenSSL's: thrown on the io_context's thread, as it was before
+      try {
+        result = job.work();
+      } catch (...) {
+        failed = std::current_exception();
+      }
+      asio::post(timer_.get_executor(), [this, id = job.id, result = std::move(result), failed]() mutable {
+        if (failed) std::rethrow_exception(failed);
+        core_.auth_done(id, std::move(result), now());  // dropped if the connection is gone
+        apply();
+      });
+    });
+  }
 }
 
 void server::store_effects() {

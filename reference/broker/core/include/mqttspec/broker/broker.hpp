@@ -16,6 +16,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <variant>
 #include <vector>
 
@@ -64,6 +65,12 @@ struct config {
   // Emit storage effects (take_storage) for a shell that persists durable Sessions and retained
   // messages (storage.hpp). Off: none are made, and nothing else changes.
   bool storage_effects = false;
+  // Hand authentication work (`authenticate`, each step of an enhanced-authentication exchange) to
+  // the shell as an auth_job (take_auth_jobs) rather than doing it inside the call that received
+  // the packet: it may be slow (PBKDF2), and the shell can run it on another thread. Both must then
+  // be safe to call from any thread (one exchange is never called by two at once). The connection
+  // reads nothing more until the result is back (auth_done); the outcome is the same as without.
+  bool defer_authentication = false;
 };
 
 // What the shell must do, in order.
@@ -80,6 +87,13 @@ struct close_connection {
 };
 using action = std::variant<transmit_to, close_connection>;
 
+// Authentication work for the shell to run, once, on any thread (config::defer_authentication):
+// `work` uses nothing of the core's. Its result goes back to broker::auth_done.
+struct auth_job {
+  connection_id id;
+  std::function<auth_step()> work;
+};
+
 struct broker_stats {
   std::uint64_t messages_received = 0;
   std::uint64_t messages_sent = 0;
@@ -91,6 +105,8 @@ struct broker_stats {
 };
 
 class broker {
+  enum class auth_wait : std::uint8_t { none, password, exchange_step };
+
  public:
   explicit broker(config c = {});
   ~broker();
@@ -107,6 +123,12 @@ class broker {
 
   std::vector<action> take_actions();
   bool has_actions() const noexcept { return !actions_.empty(); }
+
+  // config::defer_authentication: the work queued so far, and the result of a job's work. A result
+  // for a connection that has closed meanwhile is dropped.
+  std::vector<auth_job> take_auth_jobs() { return std::exchange(auth_jobs_, {}); }
+  bool has_auth_jobs() const noexcept { return !auth_jobs_.empty(); }
+  void auth_done(connection_id id, auth_step result, millis now);
 
   // Durability (config::storage_effects). The effects of every call so far, in order: the shell
   // must have written them before it carries out the actions queued with or after them.
@@ -135,17 +157,25 @@ class broker {
     std::string client_id;  // set once CONNECT is accepted
     std::string violated;   // the statement a broker-detected violation broke (for the close's log line)
     std::string auth_method;                       // the CONNECT's Authentication Method, if any
-    auth_exchange exchange;                        // set while an authentication is in progress
+    // Set while an authentication is in progress; shared with the auth_job of a step that is out.
+    std::shared_ptr<auth_exchange> exchange;
     std::optional<codec::owned_packet> connecting;  // the CONNECT awaiting the end of its authentication
+    // An auth_job out (config::defer_authentication), and the input that came behind it meanwhile.
+    auth_wait waiting = auth_wait::none;
+    std::vector<session::event> held;
   };
 
   void run(connection_id id, std::vector<session::event> events, millis now);
+  void take_input(connection_id id, std::vector<session::event> events, millis now);
+  void read_buffered(connection_id id, millis now);
   void handle(connection_id id, connection& c, const codec::owned_packet& p, millis now);
   void on_connect(connection_id id, connection& c, const codec::owned_packet& p, millis now);
+  // `password_ok`: the verdict of a deferred password check, once it is back.
   void accept_connect(connection_id id, connection& c, const codec::owned_packet& p, std::string_view auth_data,
-                      millis now);
+                      millis now, std::optional<bool> password_ok = std::nullopt);
   void on_auth(connection& c, const codec::auth& a, millis now);
   void auth_continue(connection& c, std::string_view data, millis now);
+  void auth_step_taken(connection& c, auth_step step, millis now);
   void on_publish(connection& c, session_state& s, const codec::owned_packet& p, millis now);
   void on_subscribe(connection& c, session_state& s, const codec::subscribe& sub, millis now);
   void on_unsubscribe(connection& c, session_state& s, const codec::unsubscribe& u, millis now);
@@ -186,6 +216,7 @@ class broker {
   std::size_t retained_bytes_ = 0;  // message_bytes of every retained message
   std::vector<action> actions_;
   std::vector<storage::effect> storage_;
+  std::vector<auth_job> auth_jobs_;
   broker_stats stats_;
   connection_id next_connection_ = 1;
   std::uint64_t next_assigned_id_ = 1;

@@ -1,5 +1,6 @@
 #pragma once
 // One MQTT Session as the server keeps it (§4.1): what outlives a network connection.
+#include "mqttspec/broker/in_flight.hpp"
 #include "mqttspec/broker/message.hpp"
 #include "mqttspec/codec/packet.hpp"
 
@@ -11,25 +12,6 @@
 #include <vector>
 
 namespace mqttspec::broker {
-
-// A message waiting to be sent to one Session.
-struct outgoing {
-  message msg;
-  codec::qos qos_level = codec::qos::at_most_once;
-  bool retain = false;
-  std::vector<std::uint32_t> subscription_ids;
-  std::uint64_t received_at = 0;  // ms, for Message Expiry
-  std::uint64_t seq = 0;          // the Session's count of messages queued, names it in storage effects
-};
-
-// An outbound QoS 1/2 message the client has not fully acknowledged.
-struct inflight {
-  enum class stage : std::uint8_t { awaiting_puback, awaiting_pubrec, awaiting_pubcomp };
-  std::uint16_t packet_id = 0;
-  stage at = stage::awaiting_puback;
-  bool transmitted = true;  // false after a reconnect until resent within the Receive Maximum
-  outgoing item;
-};
 
 struct pending_will {
   message msg;
@@ -47,7 +29,7 @@ struct session_state {
   std::optional<std::uint64_t> expires_at;  // ms, while disconnected
   std::uint16_t client_receive_maximum = 65535;  // send quota towards the client (§4.9)
 
-  std::vector<inflight> in_flight;          // in the order first sent (§4.6)
+  in_flight_list in_flight;                 // in the order first sent (§4.6)
   std::deque<outgoing> queue;               // not yet sent
   std::size_t queued_bytes = 0;             // message_bytes of everything in `queue`
   std::set<std::uint16_t> inbound_qos2;     // PUBREC sent, PUBREL awaited (§4.3.3)

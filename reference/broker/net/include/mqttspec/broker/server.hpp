@@ -3,7 +3,9 @@
 // WebSocket, and connections on standalone Asio around one sans-I/O broker core. It makes no
 // protocol decision: it feeds bytes, closes and time to the core and carries out the core's
 // actions; on a WebSocket connection transport::websocket::endpoint unwraps and wraps the bytes.
-// Everything runs on the io_context's thread.
+// Everything runs on the io_context's thread but authentication work (a password check, a SCRAM
+// step: PBKDF2 can take a while), which a small thread pool does (config::defer_authentication)
+// so that one login does not stall every other client; its result comes back to the io_context.
 #include "mqttspec/broker/broker.hpp"
 #include "mqttspec/transport/stream.hpp"
 
@@ -47,6 +49,9 @@ struct server_options {
   // std::runtime_error (from the constructor, or out of io_context::run): the broker stops rather
   // than acknowledge what it cannot keep.
   std::shared_ptr<storage::backend> store;
+  // Threads for authentication work. core.authenticate and core.enhanced_auth's exchanges run on
+  // them, so must be safe to call from any thread.
+  unsigned auth_threads = 2;
   config core;
 };
 
@@ -77,6 +82,7 @@ class server {
   void write(std::shared_ptr<connection> c);
   void apply();  // carries out the core's actions and re-arms the timer
   void apply_actions(std::vector<action> actions);
+  void start_auth_jobs();  // on the auth_workers_, results posted back
   void arm_timer();
   void store_effects();  // writes the core's storage effects (options_.store)
   void arm_store_timer();
@@ -97,6 +103,8 @@ class server {
   std::uint16_t ws_port_ = 0;
   bool stopping_ = false;
   std::uint64_t qos0_dropped_ = 0;
+  // Last: destroyed (joined) first, while what a finishing job posts back to can still take it.
+  asio::thread_pool auth_workers_;
 };
 
 // The broker on its own thread, for tests and the conformance runner's embedded default.

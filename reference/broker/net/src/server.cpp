@@ -10,6 +10,7 @@
 #include <future>
 #include <stdexcept>
 #include <sstream>
+#include <vector>
 
 namespace mqttspec::broker {
 
@@ -20,6 +21,7 @@ struct server::connection {
   std::array<char, 16 * 1024> buffer{};
   std::deque<codec::bytes> out;
   std::size_t backlog = 0;  // bytes in `out`
+  std::size_t in_write = 0;  // the first entries of `out` that the write in flight holds
   std::uint64_t qos0_dropped = 0;  // QoS 0 PUBLISHes not queued: the backlog was over half the limit
   bool writing = false;
   bool closing = false;  // the core closed it: shut down once `out` is written
@@ -213,20 +215,34 @@ void server::write(std::shared_ptr<connection> c) {
     if (c->closing) c->stream.close();
     return;
   }
+  // Everything queued leaves in one gathered write (one sendmsg for many small packets, where a
+  // write per packet made send() most of the broker's time under load), within a bound.
+  constexpr std::size_t max_buffers = 64, max_bytes = 256 * 1024;
+  std::vector<asio::const_buffer> buffers;
+  std::size_t bytes = 0;
+  for (const auto& b : c->out) {
+    if (buffers.size() == max_buffers || (!buffers.empty() && bytes + b.size() > max_bytes)) break;
+    buffers.push_back(asio::buffer(b));
+    bytes += b.size();
+  }
+  c->in_write = buffers.size();
   c->writing = true;
-  c->stream.async_write(asio::buffer(c->out.front()), [this, c](std::error_code ec, std::size_t) {
+  c->stream.async_write(buffers, [this, c](std::error_code ec, std::size_t) {
     c->writing = false;
     if (ec) {
       c->out.clear();
       c->backlog = 0;
+      c->in_write = 0;
       c->stream.close();
       if (!c->closing) core_.transport_closed(c->id, now());
       apply();
       return;
     }
     if (c->out.empty()) return;  // cleared under us: the connection was dropped
-    c->backlog -= c->out.front().size();
-    c->out.pop_front();
+    for (; c->in_write > 0; --c->in_write) {
+      c->backlog -= c->out.front().size();
+      c->out.pop_front();
+    }
     write(c);
   });
 }
@@ -303,9 +319,12 @@ void server::apply_actions(std::vector<action> actions) {
       }
       if (c->backlog > options_.max_write_backlog) {
         log(log_level::warning, "connection " + std::to_string(c->id) + " does not read: dropped");
-        // The buffer of a write in flight must live until its handler runs.
-        while (c->out.size() > (c->writing ? 1u : 0u)) c->out.pop_back();
-        c->backlog = c->out.empty() ? 0 : c->out.front().size();
+        // The buffers of a write in flight must live until its handler runs.
+        const std::size_t keep = c->writing ? c->in_write : 0;
+        while (c->out.size() > keep) {
+          c->backlog -= c->out.back().size();
+          c->out.pop_back();
+        }
         c->stream.close();
         core_.transport_closed(c->id, now());  // queues more actions; this loop's copy is done
         continue;

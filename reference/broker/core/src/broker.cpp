@@ -33,6 +33,7 @@ connection_id broker::open(millis now) {
   const auto id = next_connection_++;
   connections_.emplace(id, connection{id, session::server_session(config_.limits, now, session_options(config_)), {}, {},
                                       {}, {}, {}, {}, {}});
+  note_connection_deadline(id);
   return id;
 }
 
@@ -40,12 +41,20 @@ void broker::receive(connection_id id, codec::bytes_view data, millis now) {
   auto it = connections_.find(id);
   if (it == connections_.end()) return;
   take_input(id, it->second.machine.receive(data, now), now);
+  note_connection_deadline(id);
 }
 
 void broker::transport_closed(connection_id id, millis now) {
   auto it = connections_.find(id);
   if (it == connections_.end()) return;
   take_input(id, it->second.machine.transport_closed(now), now);
+  note_connection_deadline(id);
+}
+
+// A connection's deadline changes only while its own input or authentication is handled (a
+// CONNECT, the CONNACK going out, Keep Alive); the entry points note it afterwards.
+void broker::note_connection_deadline(connection_id id) {
+  if (auto it = connections_.find(id); it != connections_.end()) note_deadline(it->second.machine.deadline());
 }
 
 // What the machine made of the peer's input, in order: behind an auth_job that is out it waits
@@ -87,6 +96,7 @@ void broker::auth_done(connection_id id, auth_step result, millis now) {
     auth_step_taken(c, std::move(result), now);
   }
   take_input(id, std::move(held), now);  // `c` may be gone: a refusal closes it
+  note_connection_deadline(id);
 }
 
 std::vector<action> broker::take_actions() { return std::exchange(actions_, {}); }
@@ -451,11 +461,13 @@ void broker::detach(session_state& st, millis now) {
       publish_will(st, now);
     } else {
       st.will_pending = pending_will{std::move(*st.will), now + millis{st.will_delay} * 1000};
+      note_deadline(st.will_pending->due);
       st.will.reset();
     }
   }
   if (st.expiry_interval == 0) return end_session(st.client_id, now);
   if (st.expiry_interval != never_expires) st.expires_at = now + millis{st.expiry_interval} * 1000;
+  note_deadline(st.expires_at);
   persist(st);
 }
 
@@ -480,7 +492,9 @@ void broker::end_session(const std::string& client_id, millis now) {
   sessions_.erase(it);
 }
 
-std::optional<millis> broker::deadline() const {
+std::optional<millis> broker::deadline() const { return next_deadline_; }
+
+std::optional<millis> broker::earliest_deadline() const {
   std::optional<millis> next;
   auto consider = [&](std::optional<millis> t) {
     if (t && (!next || *t < *next)) next = t;
@@ -520,6 +534,7 @@ void broker::on_timer(millis now) {
     }
   }
   retained_.erase_expired(now);
+  next_deadline_ = earliest_deadline();
 }
 
 void broker::shutdown(millis now) {

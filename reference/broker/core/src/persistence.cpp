@@ -164,6 +164,7 @@ storage::restore_report broker::restore(storage::snapshot snap, millis now) {
   on_timer(now);
   report.expired_sessions = sessions_before - sessions_.size();
   report.wills_published = wills_before - pending_wills();
+  next_deadline_ = earliest_deadline();  // restored Sessions' expiry and wills
   return report;
 }
 

@@ -228,6 +228,7 @@ void broker::resume(session_state& s, bool session_present, millis now) {
   s.in_flight.mark_all_untransmitted();
   s.resume_at.reset();
   if (session_present && config_.resend_delay > 0) s.resume_at = now + config_.resend_delay;
+  note_deadline(s.resume_at);
   pump(s, now);
 }
 

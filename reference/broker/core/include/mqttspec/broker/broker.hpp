@@ -220,6 +220,15 @@ class broker {
   broker_stats stats_;
   connection_id next_connection_ = 1;
   std::uint64_t next_assigned_id_ = 1;
+  // No later than the earliest deadline of any connection or Session: lowered whenever one is
+  // set or may have moved earlier, recomputed by a full scan only in on_timer. deadline() is asked
+  // after every input, and scanning 10,000 connections each time made connecting quadratic.
+  std::optional<millis> next_deadline_;
+  void note_deadline(std::optional<millis> t) noexcept {
+    if (t && (!next_deadline_ || *t < *next_deadline_)) next_deadline_ = t;
+  }
+  void note_connection_deadline(connection_id id);
+  std::optional<millis> earliest_deadline() const;  // the full scan
 };
 
 }  // namespace mqttspec::broker

@@ -171,4 +171,16 @@ inline void subscribe(harness& h, const std::string& name, std::string_view filt
   EXPECT_EQ(ack.codes[0], static_cast<codec::reason_code>(q));
 }
 
+// A toy enhanced-authentication method: one challenge "ping?", which "pong" answers.
+inline auth_exchange toy_auth_exchange() {
+  return [asked = false](std::string_view data) mutable {
+    if (!asked) {
+      asked = true;
+      return auth_step{auth_outcome::challenge, "ping?", {}};
+    }
+    if (data == "pong") return auth_step{auth_outcome::success, "welcome", {}};
+    return auth_step{auth_outcome::failure, {}, "no pong"};
+  };
+}
+
 }  // namespace mqttspec::broker::testing

@@ -10,7 +10,7 @@ using codec::reason_code;
 using broker::testing::harness;
 constexpr auto v5 = codec::protocol_version::v5;
 
-// The toy method of enhanced_auth_test: answer "ping?" with "pong".
+// The toy method of the harness: answer "ping?" with "pong".
 broker::config deferred_config() {
   broker::config c;
   c.defer_authentication = true;
@@ -18,16 +18,7 @@ broker::config deferred_config() {
   c.authenticate = [](std::string_view user, std::optional<codec::bytes_view> password) {
     return user == "u" && password == "p";
   };
-  c.enhanced_auth["TOY"] = [] {
-    return [asked = false](std::string_view data) mutable {
-      if (!asked) {
-        asked = true;
-        return broker::auth_step{broker::auth_outcome::challenge, "ping?", {}};
-      }
-      if (data == "pong") return broker::auth_step{broker::auth_outcome::success, "welcome", {}};
-      return broker::auth_step{broker::auth_outcome::failure, {}, "no pong"};
-    };
-  };
+  c.enhanced_auth["TOY"] = broker::testing::toy_auth_exchange;
   return c;
 }
 

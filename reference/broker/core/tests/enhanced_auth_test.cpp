@@ -12,16 +12,7 @@ using broker::testing::harness;
 broker::config toy_config() {
   broker::config c;
   c.limits.connect_timeout = 5'000;
-  c.enhanced_auth["TOY"] = [] {
-    return [asked = false](std::string_view data) mutable {
-      if (!asked) {
-        asked = true;
-        return broker::auth_step{broker::auth_outcome::challenge, "ping?", {}};
-      }
-      if (data == "pong") return broker::auth_step{broker::auth_outcome::success, "welcome", {}};
-      return broker::auth_step{broker::auth_outcome::failure, {}, "no pong"};
-    };
-  };
+  c.enhanced_auth["TOY"] = broker::testing::toy_auth_exchange;
   return c;
 }
 

@@ -166,6 +166,9 @@ int main(int argc, char** argv) {
 
   try {
     asio::io_context io;
+    // Before the server listens: a SIGTERM that follows the first connection must stop it cleanly,
+    // not find the default action still in place (signals before async_wait are kept for it).
+    asio::signal_set signals(io, SIGINT, SIGTERM);
     // --test-fault: the broker moves to an internal port behind a faulty relay on --port.
     const auto public_port = options.port;
     if (!test_fault.empty()) options.port = 0;
@@ -180,7 +183,6 @@ int main(int argc, char** argv) {
               << (options.tls ? " (TLS)" : "");
     if (options.ws_port) std::cout << ", " << (options.tls ? "wss" : "ws") << "://" << options.bind << ":" << server.ws_port();
     std::cout << std::endl;
-    asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](std::error_code, int) {
       server.stop();
       if (relay) relay->stop();

@@ -12,38 +12,42 @@ namespace {
 // included. The first broken rule is kept in `error`; every read after it fails.
 class reader {
  public:
+  // The frame's pointer and size are read as two fields: copying the view whole made a 16-byte
+  // load of what parse_frame had just stored as two 8-byte halves (a store-forwarding stall).
   reader(const frame& f, protocol_version v, packet_type t)
-      : data_(f.bytes), pos_(f.header_size), end_(f.bytes.size()), version_(v), type_(t) {}
+      : data_(f.bytes.data()), pos_(f.header_size), end_(f.bytes.size()), version_(v), type_(t) {}
 
   std::optional<decode_error> error;
 
   std::size_t pos() const noexcept { return pos_; }
   // Offset in the frame of a view into it (e.g. a decoded string).
-  std::size_t offset_of(std::string_view v) const noexcept { return static_cast<std::size_t>(v.data() - data_.data()); }
+  std::size_t offset_of(std::string_view v) const noexcept { return static_cast<std::size_t>(v.data() - data_); }
   std::size_t left() const noexcept { return end_ - pos_; }
   bool at_end() const noexcept { return pos_ == end_; }
   protocol_version version() const noexcept { return version_; }
   bool v5() const noexcept { return is_v5(version_); }
 
-  bool fail(errc e, std::size_t at, std::string_view detail = {}) {
+  // Primitives are forced inline and the failure path kept out of line: g++ left the reads as calls
+  // in the big per-packet functions, and each call cost about as much as the read itself.
+  [[gnu::cold, gnu::noinline]] bool fail(errc e, std::size_t at, std::string_view detail = {}) {
     if (!error) error = decode_error{e, at, statement_for(e, version_, type_), detail};
     return false;
   }
   // Reading past the end is "truncated", or "property length mismatch" inside a property block.
-  bool need(std::size_t n) { return n <= left() || fail(overrun_, pos_); }
+  [[gnu::always_inline]] bool need(std::size_t n) { return n <= left() || fail(overrun_, pos_); }
 
-  bool u8(std::uint8_t& out) {
+  [[gnu::always_inline]] bool u8(std::uint8_t& out) {
     if (!need(1)) return false;
     out = static_cast<std::uint8_t>(data_[pos_++]);
     return true;
   }
-  bool u16(std::uint16_t& out) {
+  [[gnu::always_inline]] bool u16(std::uint16_t& out) {
     if (!need(2)) return false;
     out = static_cast<std::uint16_t>(byte_at(pos_) << 8 | byte_at(pos_ + 1));
     pos_ += 2;
     return true;
   }
-  bool u32(std::uint32_t& out) {
+  [[gnu::always_inline]] bool u32(std::uint32_t& out) {
     if (!need(4)) return false;
     out = byte_at(pos_) << 24 | byte_at(pos_ + 1) << 16 | byte_at(pos_ + 2) << 8 | byte_at(pos_ + 3);
     pos_ += 4;
@@ -62,33 +66,33 @@ class reader {
     if (v5() && pos_ - start != varint_size(out)) return fail(errc::non_minimal_varint, start);
     return true;
   }
-  bool binary(std::string_view& out) {
+  [[gnu::always_inline]] bool binary(std::string_view& out) {
     std::uint16_t n;
     if (!u16(n) || !need(n)) return false;
-    out = data_.substr(pos_, n);
+    out = bytes_view(data_ + pos_, n);
     pos_ += n;
     return true;
   }
-  bool string(std::string_view& out) {
+  [[gnu::always_inline]] bool string(std::string_view& out) {
     const std::size_t start = pos_ + 2;
     if (!binary(out)) return false;
     return utf8_checked(out, detail::scan_text(out), start);
   }
   // A Topic Name or Filter: `wildcards` says whether a topic check has anything to find.
-  bool topic(std::string_view& out, bool& wildcards) {
+  [[gnu::always_inline]] bool topic(std::string_view& out, bool& wildcards) {
     const std::size_t start = pos_ + 2;
     if (!binary(out)) return false;
     const auto scan = detail::scan_text(out);
     wildcards = scan.has_wildcard;
     return utf8_checked(out, scan, start);
   }
-  bool utf8_checked(std::string_view s, detail::text_scan scan, std::size_t at) {
+  [[gnu::always_inline]] bool utf8_checked(std::string_view s, detail::text_scan scan, std::size_t at) {
     if (!scan.needs_utf8_check) return true;
     if (auto p = check_utf8(s)) return fail(p->code, at + p->offset);
     return true;
   }
   std::string_view rest() {
-    auto r = data_.substr(pos_, end_ - pos_);
+    const bytes_view r(data_ + pos_, end_ - pos_);
     pos_ = end_;
     return r;
   }
@@ -109,7 +113,7 @@ class reader {
  private:
   std::uint32_t byte_at(std::size_t i) const noexcept { return static_cast<std::uint8_t>(data_[i]); }
 
-  bytes_view data_;
+  const char* data_;
   std::size_t pos_;
   std::size_t end_;
   protocol_version version_;
@@ -170,7 +174,8 @@ bool check_response_topic(reader& r, const properties& p) {
   return !problem || r.fail(errc::invalid_response_topic, r.offset_of(*p.response_topic) + problem->offset);
 }
 
-bool read_packet_id(reader& r, std::uint16_t& id) {
+// Inlined into each packet's decoder: the call cost as much as the read (most packets have one).
+[[gnu::always_inline]] inline bool read_packet_id(reader& r, std::uint16_t& id) {
   const std::size_t at = r.pos();
   if (!r.u16(id)) return false;
   return id != 0 || r.fail(errc::zero_packet_identifier, at);

@@ -4,14 +4,6 @@
 
 namespace mqttspec::codec {
 
-std::size_t varint_size(std::uint32_t v) noexcept {
-  if (v < 128u) return 1;
-  if (v < 16'384u) return 2;
-  if (v < 2'097'152u) return 3;
-  if (v < 268'435'456u) return 4;
-  return 0;
-}
-
 std::optional<utf8_problem> check_utf8(std::string_view s) noexcept {
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const std::size_t n = s.size();

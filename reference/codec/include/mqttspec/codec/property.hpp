@@ -62,6 +62,7 @@ struct property_info {
 
 // All 27 properties, ordered by identifier.
 std::span<const property_info> property_table() noexcept;
+// Lookup by identifier byte (nullptr if unknown) and place check; inline, in detail/property_table.hpp.
 const property_info* find_property(std::uint8_t id) noexcept;
 bool allowed_in(const property_info& p, property_place place) noexcept;
 
@@ -117,4 +118,5 @@ std::ostream& operator<<(std::ostream& os, const properties& p);
 
 }  // namespace mqttspec::codec
 
+#include "mqttspec/codec/detail/property_table.hpp"
 #include "mqttspec/codec/detail/property_visit.hpp"

@@ -11,7 +11,10 @@
 namespace mqttspec::codec {
 
 // Number of bytes the minimal Variable Byte Integer encoding of `v` takes (1..4), 0 if too large.
-std::size_t varint_size(std::uint32_t v) noexcept;
+// Inline: the framer and the decoder ask it for every packet.
+constexpr std::size_t varint_size(std::uint32_t v) noexcept {
+  return v < 128u ? 1 : v < 16'384u ? 2 : v < 2'097'152u ? 3 : v < 268'435'456u ? 4 : 0;
+}
 
 // UTF-8 check of §1.5.4 / §1.5.3: well-formed, no surrogates, no U+0000. U+FEFF is an ordinary
 // character. Returns the offending errc and its offset within `s`, or nullopt when valid.

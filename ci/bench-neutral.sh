@@ -9,6 +9,8 @@
 # ratios. Results: reports/bench/neutral.md and neutral.json.
 #   MQTTSPEC_NEUTRAL_MESSAGES  messages per publisher (default 50000)
 #   MQTTSPEC_NEUTRAL_CLIENTS   publishers (fan-in, pairs) or subscribers (fan-out) (default 4)
+#   MQTTSPEC_BUILD             an existing build to take mqttspec-broker from (default: build/bench, built here)
+#   MQTTSPEC_NEUTRAL_OUT       where the reports go (default reports/bench)
 # The clients are slower than `mqttspec bench`'s generator (one process and one line per message),
 # so a broker that is faster than the clients shows up as a ratio near 1: a lower bound, not a
 # measurement of the broker's limit.
@@ -25,7 +27,7 @@ if [[ ! -x "$build/reference/broker/app/mqttspec-broker" ]]; then
   build=build/bench
 fi
 command -v mosquitto_pub >/dev/null || { echo "mosquitto_pub not found (apt-get install mosquitto-clients)" >&2; exit 2; }
-out=reports/bench
+out=${MQTTSPEC_NEUTRAL_OUT:-reports/bench}
 mkdir -p "$out"
 work=$(mktemp -d)
 pids=()
@@ -112,7 +114,7 @@ run() {
   local delivered last
   delivered=$(cat "$work/$tag".s* | wc -l)
   last=$(cat "$work/$tag".s* | sort -n | tail -1)
-  echo "$delivered $expected $(echo "${last:-$t1} - $t0" | bc -l) $((cpu1 - cpu0))"
+  echo "$delivered $expected $(awk -v a="${last:-$t1}" -v b="$t0" 'BEGIN { printf "%.6f", a - b }') $((cpu1 - cpu0))"
 }
 
 results="$work/results"

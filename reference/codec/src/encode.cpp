@@ -3,12 +3,15 @@
 #include "mqttspec/codec/frame.hpp"
 #include "mqttspec/codec/wire.hpp"
 
+#include <cassert>
+#include <cstring>
 #include <limits>
+#include <type_traits>
 
 namespace mqttspec::codec {
 namespace {
 
-// Counts the bytes a wire_writer would append, so the encoder runs the same code twice:
+// Counts the bytes a writer would write, so the encoder runs the same code twice:
 // once to size the body (for the Remaining Length and the Property Length), once to write.
 class size_counter {
  public:
@@ -19,6 +22,38 @@ class size_counter {
   void string(std::string_view s) { n += 2 + s.size(); }
   void raw(bytes_view b) { n += b.size(); }
   std::size_t n = 0;
+};
+
+// Writes into bytes already sized by the size_counter pass: no capacity check per byte, as
+// appending to the string (wire_writer) would make.
+class buffer_writer {
+ public:
+  explicit buffer_writer(char* at) : at_(at) {}
+  void u8(std::uint8_t v) { *at_++ = static_cast<char>(v); }
+  void u16(std::uint16_t v) {
+    u8(static_cast<std::uint8_t>(v >> 8));
+    u8(static_cast<std::uint8_t>(v));
+  }
+  void u32(std::uint32_t v) {
+    u16(static_cast<std::uint16_t>(v >> 16));
+    u16(static_cast<std::uint16_t>(v));
+  }
+  void varint(std::uint32_t v) {
+    put_varint(v, 0, [this](std::uint8_t b) { u8(b); });
+  }
+  void string(std::string_view s) {
+    u16(static_cast<std::uint16_t>(s.size()));
+    raw(s);
+  }
+  void raw(bytes_view b) {
+    if (b.empty()) return;  // memcpy from a null view is undefined even for 0 bytes
+    std::memcpy(at_, b.data(), b.size());
+    at_ += b.size();
+  }
+  const char* at() const noexcept { return at_; }
+
+ private:
+  char* at_;
 };
 
 // Checks what the version and the field sizes allow; the writers below then cannot fail.
@@ -36,9 +71,8 @@ class checker {
     if (s.size() > std::numeric_limits<std::uint16_t>::max()) refuse(errc::value_too_large);
   }
   void props(const properties& p) {
-    if (p.empty()) return;
-    if (!v5) return refuse(errc::not_in_version);
-    for_each_property(p, [&](const property_value& pv) {
+    for_each_property(p, [&](const property_value& pv) {  // one pass: each pass reads all 27 fields
+      if (!v5) refuse(errc::not_in_version);
       text(pv.text);
       text(pv.pair_value);
       if (pv.id == property_id::subscription_identifier && varint_size(pv.number) == 0) refuse(errc::value_too_large);
@@ -118,17 +152,21 @@ void write_property_values(W& w, const properties& p) {
   });
 }
 
+// Property Length, then the properties. Sizing needs the one pass, writing a sizing pass first.
 template <class W>
 void write_properties(W& w, const properties& p) {
   size_counter n;
   write_property_values(n, p);
   w.varint(static_cast<std::uint32_t>(n.n));
-  write_property_values(w, p);
+  if constexpr (std::is_same_v<W, size_counter>)
+    w.n += n.n;
+  else
+    write_property_values(w, p);
 }
 
 std::uint8_t v311_code(reason_code c) { return *to_v311_connack(c); }
 
-// The variable header and payload of each packet, for a writer W (size_counter or wire_writer).
+// The variable header and payload of each packet, for a writer W (size_counter or buffer_writer).
 template <class W>
 struct body_writer {
   W& w;
@@ -252,11 +290,14 @@ std::error_code encode_to(const packet& p, protocol_version v, bytes& out) {
   auto n = body_size(p, v);
   if (!n) return n.error();
   // Exactly the packet's size: encoding into a buffer sized by encoded_size() never allocates.
-  out.reserve(out.size() + 1 + varint_size(static_cast<std::uint32_t>(*n)) + *n);
-  wire_writer w(out);
+  const std::size_t start = out.size();
+  const std::size_t total = 1 + varint_size(static_cast<std::uint32_t>(*n)) + *n;
+  out.resize(start + total);
+  buffer_writer w(out.data() + start);
   w.u8(first_byte(p));
   w.varint(static_cast<std::uint32_t>(*n));
-  std::visit(body_writer<wire_writer>{w, is_v5(v)}, p);
+  std::visit(body_writer<buffer_writer>{w, is_v5(v)}, p);
+  assert(w.at() == out.data() + out.size());  // the sizing and the writing passes agree
   return {};
 }
 

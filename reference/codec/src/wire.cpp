@@ -40,13 +40,7 @@ std::optional<utf8_problem> check_utf8(std::string_view s) noexcept {
 }
 
 void wire_writer::varint(std::uint32_t v, std::size_t width) {
-  const std::size_t n = width ? width : varint_size(v);
-  for (std::size_t k = 0; k < n; ++k) {
-    std::uint8_t b = v & 0x7Fu;
-    v >>= 7;
-    if (k + 1 < n) b |= 0x80u;
-    u8(b);
-  }
+  put_varint(v, width, [this](std::uint8_t b) { u8(b); });
 }
 
 bytes build(const raw_frame& f) {

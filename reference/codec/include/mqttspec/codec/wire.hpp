@@ -16,6 +16,19 @@ constexpr std::size_t varint_size(std::uint32_t v) noexcept {
   return v < 128u ? 1 : v < 16'384u ? 2 : v < 2'097'152u ? 3 : v < 268'435'456u ? 4 : 0;
 }
 
+// The bytes of a Variable Byte Integer (§1.5.5), low 7 bits first, each to `put`: in `width`
+// bytes (1..4, which may be non-minimal on purpose), or in the fewest when width is 0.
+template <class Put>
+constexpr void put_varint(std::uint32_t v, std::size_t width, Put&& put) {
+  const std::size_t n = width ? width : varint_size(v);
+  for (std::size_t k = 0; k < n; ++k) {
+    auto b = static_cast<std::uint8_t>(v & 0x7Fu);
+    v >>= 7;
+    if (k + 1 < n) b |= 0x80u;
+    put(b);
+  }
+}
+
 // UTF-8 check of §1.5.4 / §1.5.3: well-formed, no surrogates, no U+0000. U+FEFF is an ordinary
 // character. Returns the offending errc and its offset within `s`, or nullopt when valid.
 struct utf8_problem {

@@ -40,10 +40,10 @@ struct server::connection {
 namespace {
 
 // What the shell asks of the core: storage effects when there is a store, authentication work
-// handed out (start_auth_jobs).
+// handed out (start_auth_jobs) unless there are no threads for it.
 server_options for_the_shell(server_options o) {
   o.core.storage_effects = o.store != nullptr;
-  o.core.defer_authentication = true;
+  o.core.defer_authentication = o.auth_threads > 0;
   return o;
 }
 

@@ -50,7 +50,8 @@ struct server_options {
   // than acknowledge what it cannot keep.
   std::shared_ptr<storage::backend> store;
   // Threads for authentication work. core.authenticate and core.enhanced_auth's exchanges run on
-  // them, so must be safe to call from any thread.
+  // them, so must be safe to call from any thread. 0: they run on the io_context's thread, where a
+  // slow check holds up every client (for comparison, e.g. `mqttspec bench login-stall`).
   unsigned auth_threads = 2;
   config core;
 };

@@ -31,9 +31,10 @@ struct server::connection {
   // WebSocket connections: upgrade pending until the handshake is done, then the endpoint that
   // unwraps the peer's frames and wraps the core's bytes.
   bool websocket = false;
-  std::optional<transport::websocket::endpoint> ws;
+  // Heap-held, like the trace framer: most connections have neither.
+  std::unique_ptr<transport::websocket::endpoint> ws;
   // Wire trace only: a framer of its own and the version seen in the CONNECT.
-  codec::framer trace_framer;
+  std::unique_ptr<codec::framer> trace_framer;
   codec::protocol_version version = codec::protocol_version::v5;
 };
 
@@ -163,7 +164,7 @@ void server::ws_handshake(std::shared_ptr<connection> c) {
       return;
     }
     log(log_level::debug, "connection " + std::to_string(c->id) + ": WebSocket " + r->request.path + ", subprotocol " + r->protocol);
-    c->ws.emplace(ws::endpoint_options{ws::role::server, {}, nullptr});
+    c->ws = std::make_unique<ws::endpoint>(ws::endpoint_options{ws::role::server, {}, nullptr});
     if (!r->leftover.empty()) received(c, r->leftover);
     if (!c->ws->is_closed()) read(c);
     apply();
@@ -414,9 +415,10 @@ void server::trace_bytes(connection& c, bool inbound, codec::bytes_view data) {
   std::ostringstream os;
   os << "#" << c.id << (inbound ? " <- " : " -> ");
   if (inbound) {
-    c.trace_framer.feed(data);
+    if (!c.trace_framer) c.trace_framer = std::make_unique<codec::framer>();
+    c.trace_framer->feed(data);
     for (;;) {
-      auto f = c.trace_framer.next();
+      auto f = c.trace_framer->next();
       if (!f) {
         if (f.error().code != codec::errc::need_more) os << "unframeable: " << f.error();
         break;

@@ -101,8 +101,8 @@ class server {
   asio::steady_timer timer_;
   asio::steady_timer store_timer_;  // the store's tick()
   std::map<connection_id, std::shared_ptr<connection>> connections_;
-  // The one read buffer of every plain TCP connection (see read()).
-  static constexpr std::size_t read_buffer_size = 64 * 1024;
+  // The one read buffer of every plain TCP connection (see read()); 16 KiB as each had before.
+  static constexpr std::size_t read_buffer_size = 16 * 1024;
   std::unique_ptr<char[]> read_buffer_ = std::make_unique_for_overwrite<char[]>(read_buffer_size);
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();  // for the log
   std::chrono::steady_clock::time_point epoch_ = started_;  // the core's time 0 (with a store: the Unix epoch)

@@ -2,9 +2,12 @@
 # Builds the benchmarks in Release and runs them: the Google Benchmark programs of the codec and
 # the broker core (extra arguments go to Google Benchmark), then `mqttspec bench --compare` of the
 # reference broker (mqttspec-broker, its own process) against mosquitto, both started here on free
-# loopback ports: fan-in, fan-out and pairs at QoS 0 and 1. Results: reports/bench/ (codec.json,
-# broker_core.json, broker-*.json and .md per workload, summary.json and summary.md). MQTTSPEC_BENCH_SECONDS sets each broker run's
-# length (default 3).
+# loopback ports: fan-in, fan-out and pairs at QoS 0 and 1. Then the login stall: `mqttspec bench
+# login-stall` against the reference broker with a password file, its PBKDF2 checks offloaded (A)
+# and on the I/O thread (B, --auth-threads 0), and the latency preset without logins for reference.
+# Results: reports/bench/ (codec.json, broker_core.json, broker-*.json and .md per workload,
+# login-stall.json/.md, latency-no-logins.json/.md, summary.json and summary.md).
+# MQTTSPEC_BENCH_SECONDS sets each broker run's length (default 3).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash ci/setup.sh
@@ -65,6 +68,34 @@ for workload in fan-in fan-out pairs; do
   done
 done
 
+echo "== login stall: reference broker, password checks offloaded (A) vs on the I/O thread (B)"
+echo secret | build/bench/reference/broker/app/mqttspec-broker --hash-password bench >"$work/passwords"
+auth_port() {  # starts a broker with the password file on a free port, prints the port
+  local port
+  port=$(free_port)
+  build/bench/reference/broker/app/mqttspec-broker --port "$port" --bind 127.0.0.1 --log-level warning \
+    --password-file "$work/passwords" --allow-anonymous false "$@" >>"$work/auth.log" 2>&1 &
+  pids+=($!)
+  echo "$port"
+}
+offloaded=$(auth_port)
+inline=$(auth_port --auth-threads 0)
+wait_port "$offloaded"
+wait_port "$inline"
+creds=(--username bench --password secret --duration "$seconds" --quiet)
+rc=0
+"$mqttspec" bench latency "${creds[@]}" --target "127.0.0.1:$offloaded" --label "no logins" \
+  --json-file "$out/latency-no-logins.json" --markdown-file "$out/latency-no-logins.md" || rc=$?
+echo
+"$mqttspec" bench login-stall "${creds[@]}" --target "127.0.0.1:$offloaded" --label offloaded \
+  --compare "127.0.0.1:$inline" --compare-label "on the I/O thread" \
+  --json-file "$out/login-stall.json" --markdown-file "$out/login-stall.md" || rc=$?
+echo
+if [[ $rc -ne 0 ]]; then
+  echo "mqttspec bench login-stall: exit status $rc" >&2
+  status=1
+fi
+
 python3 - "$out" "${runs[@]}" <<'EOF' || status=1
 import json, os, sys
 out, runs = sys.argv[1], sys.argv[2:]
@@ -91,6 +122,28 @@ for name in runs:
         failed.append(name + " (reference broker: " + "; ".join([run["a"].get("error", "")] + run["a"]["violations"]).strip("; ") + ")")
     with open(os.path.join(out, name + ".md")) as f:
         md += [f.read(), ""]
+login = {}
+for name in ("latency-no-logins", "login-stall"):
+    path = os.path.join(out, name + ".json")
+    if os.path.exists(path):
+        with open(path) as f:
+            login[name] = json.load(f)
+if login:
+    summary["login_stall"] = login
+    md += ["## Logins during traffic: 10 pairs at 1000 msg/s, QoS 1, while 2 clients log in over and over "
+           "(PBKDF2 password checks)", "",
+           "| run | logins/s | latency p50 | p99 | max |", "|---|---:|---:|---:|---:|"]
+    runs_shown = []
+    if "latency-no-logins" in login:
+        runs_shown.append(("no logins", login["latency-no-logins"]))
+    if "login-stall" in login:
+        both = login["login-stall"]
+        runs_shown += [("checks offloaded (A)", both.get("a", both)), ("checks on the I/O thread (B)", both.get("b", {}))]
+    for label, r in runs_shown:
+        lat = r.get("latency_us", {})
+        md.append(f"| {label} | {r.get('logins_per_s', 0):,.0f} | {lat.get('p50', 0):,.0f} us | {lat.get('p99', 0):,.0f} us | "
+                  f"{lat.get('max', 0):,.0f} us |")
+    md.append("")
 if summary["codec"]:
     # decode/x_v311 against baseline/x_v311 (a decoder that checks nothing), x_v5 against x_v311.
     times = {b["name"]: b["cpu_time"] for b in summary["codec"]}

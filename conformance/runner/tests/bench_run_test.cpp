@@ -211,5 +211,40 @@ TEST_F(BenchAgainstReferenceBroker, ConnectStormAndIdle) {
   EXPECT_TRUE(idle.memory_per_connection().has_value());
 }
 
+// --logins: more clients log in with the user name and password over and over while the pairs'
+// messages flow; a broker that checks them counts each login, and the messages are all delivered.
+TEST(BenchLogins, ClientsLogInOverAndOverMeanwhile) {
+  auto bo = broker::embedded_broker::default_options();
+  bo.core.allow_anonymous = false;
+  bo.core.authenticate = [](std::string_view user, std::optional<codec::bytes_view> password) {
+    return user == "bench" && password && *password == "secret";
+  };
+  broker::embedded_broker b(bo);
+  options o;
+  o.kind = workload::pairs;
+  o.publishers = 2;
+  o.qos = 1;
+  o.rate = 200;
+  o.duration = 0.5;
+  o.logins = 2;
+  o.username = "bench";
+  o.password = "secret";
+  auto r = run_workload(o, local(std::to_string(b.port()), "embedded"), nullptr);
+  ASSERT_EQ(r.error, "");
+  EXPECT_GT(r.logins, 0u);
+  EXPECT_EQ(r.login_failures, 0u);
+  EXPECT_EQ(r.login.count(), r.logins);
+  EXPECT_GT(r.login_rate, 0);
+  EXPECT_EQ(r.delivered, r.sent);
+  EXPECT_TRUE(r.violations.empty());
+  std::ostringstream table;
+  print_table(table, {r});
+  EXPECT_NE(table.str().find("login p99"), std::string::npos);
+  EXPECT_EQ(to_json(r)["logins"], r.logins);
+
+  o.kind = workload::idle;  // logins go with message traffic only
+  EXPECT_NE(o.check(), "");
+}
+
 }  // namespace
 }  // namespace mqttspec::bench

@@ -226,6 +226,8 @@ std::function<int()> add_bench_command(CLI::App& app, CLI::App*& sub) {
   field("--topic-prefix", &options::topic_prefix, "topics are PREFIX/<run>/...");
   field("--username", &options::username, "user name in every CONNECT");
   field("--password", &options::password, "password in every CONNECT");
+  field("--logins", &options::logins,
+        "messaging workloads: this many more clients log in over and over meanwhile (CONNECT, CONNACK, DISCONNECT)");
   sub->add_flag("--tls", s->tls, "TLS (implied by wss:// and the other TLS options); no target: the embedded broker behind TLS");
   sub->add_flag("--ws", s->websocket, "MQTT over WebSocket (a host:port target is upgraded at /mqtt)");
   sub->add_option("--cafile", s->tls_options.ca.file, "PEM CAs that sign the broker's certificate")->check(CLI::ExistingFile);

@@ -23,7 +23,7 @@ namespace {
 using clock_type = std::chrono::steady_clock;
 using codec::protocol_version;
 
-enum class role : std::uint32_t { publisher = 0, subscriber = 1, plain = 2 };
+enum class role : std::uint32_t { publisher = 0, subscriber = 1, plain = 2, login = 3 };
 constexpr std::uint32_t tag_of(role r, std::size_t index) { return static_cast<std::uint32_t>(index) * 4 + static_cast<std::uint32_t>(r); }
 constexpr role role_of(std::uint32_t tag) { return static_cast<role>(tag & 3); }
 constexpr std::size_t index_of(std::uint32_t tag) { return tag >> 2; }
@@ -78,6 +78,14 @@ struct plain_client {
   std::shared_ptr<connection> conn;
   clock_type::time_point started;
   bool done = false;
+};
+
+// --logins: one of the clients that log in over and over while the others' messages flow.
+struct login_slot {
+  std::shared_ptr<connection> conn;
+  clock_type::time_point started;
+  bool connacked = false;
+  bool stopped = false;  // refused or cut off: this slot logs in no more
 };
 
 std::string hex32(std::uint32_t v) {
@@ -246,6 +254,11 @@ class engine final : public connection_events {
   void retained_barrier_done();
   void start_cleanup();
 
+  // ---- --logins
+  void start_login(std::size_t i);
+  void login_packet(std::size_t i, const codec::frame& f);
+  void login_failed(std::size_t i, const std::string& why);
+
   // ---- connect-storm, idle
   void start_plain();
   void plain_connack(plain_client& pc, const codec::frame& f);
@@ -271,6 +284,7 @@ class engine final : public connection_events {
   std::vector<subscriber> subs_;
   std::vector<receiver> receivers_;
   std::vector<plain_client> plain_;
+  std::vector<login_slot> logins_;
   std::vector<std::uint32_t> wake_scratch_;
   std::vector<std::shared_ptr<connection>> dirty_, flushing_;  // read_done(): to flush
   bool flush_posted_ = false;
@@ -335,6 +349,7 @@ void engine::opened(connection& c) {
     case role::publisher: return send_connect(c, pubs_[i].client_id, false);
     case role::subscriber: return send_connect(c, subs_[i].client_id, true);
     case role::plain: return send_connect(c, "mqb-" + hex32(run_id_) + "-c" + std::to_string(i), false);
+    case role::login: return send_connect(c, "mqb-" + hex32(run_id_) + "-l" + std::to_string(i), false);
   }
 }
 
@@ -515,6 +530,8 @@ void engine::publishers_ready() {
   last_progress_ = start_;
   start_pinging();
   start_progress();
+  logins_.resize(o_.logins);
+  for (std::size_t i = 0; i < logins_.size(); ++i) start_login(i);
   if (o_.count == 0) {
     phase_timer_.expires_after(std::chrono::nanoseconds(static_cast<std::int64_t>(o_.duration * 1e9)));
     phase_timer_.async_wait([this](const std::error_code& ec) {
@@ -746,6 +763,9 @@ void engine::packet(connection& c, const codec::frame& f) {
         default: return;
       }
     }
+    case role::login:
+      if (logins_[i].conn.get() == &c) login_packet(i, f);  // not a slot's earlier connection
+      return;
     case role::plain: {
       auto& pc = plain_[i];
       if (type == codec::packet_type::connack && !pc.done) return plain_connack(pc, f);
@@ -793,6 +813,13 @@ void engine::written(connection& c) {
         plain_[i].conn.reset();
       }
       return;
+    case role::login:
+      if (logins_[i].conn.get() == &c && logins_[i].connacked && c.out().empty()) {
+        // The DISCONNECT is out: the next login of this slot (posted: not inside this connection's handler).
+        c.close();
+        asio::post(io_, [this, i] { start_login(i); });
+      }
+      return;
     default: return;
   }
 }
@@ -805,6 +832,9 @@ void engine::closed(connection& c, const std::string& why) {
       return abort("publisher " + std::to_string(i) + ": " + why);
     case role::subscriber:
       return abort("subscriber " + std::to_string(i) + ": " + why);
+    case role::login:
+      if (logins_[i].conn.get() == &c) login_failed(i, why);
+      return;
     case role::plain: {
       auto& pc = plain_[i];
       if (pc.done) return;
@@ -891,6 +921,7 @@ void engine::start_progress() {
            << "  delivered " << with_commas(delivered_) << " (" << with_commas(delivered_ - last_delivered_shown_) << "/s)";
       if (r_.latency.count())
         line << "  p99 " << static_cast<double>(r_.latency.quantile(0.99)) / 1e3 << " us";
+      if (!logins_.empty()) line << "  logins " << with_commas(r_.logins);
     }
     line << "   ";
     last_sent_shown_ = sent_total_;
@@ -948,6 +979,8 @@ void engine::compute_messaging_results() {
   }
   r_.acknowledged = acked_total_;
   r_.delivered = delivered_;
+  if (r_.elapsed > 0) r_.login_rate = static_cast<double>(r_.logins) / r_.elapsed;
+  if (!first_failure_.empty()) r_.notes.push_back("first login failure: " + first_failure_);
   r_.delivery_span = delivered_ ? std::chrono::duration<double>(last_delivery_ - start_).count() : 0;
   for (auto& rc : receivers_) {
     for (std::uint32_t k = 0; k < rc.publishers; ++k) {
@@ -1074,6 +1107,43 @@ void engine::start_cleanup() {
   });
 }
 
+// ---------------------------------------------------------------- --logins
+
+// A new connection in slot i, while publishing lasts; each one logs in (CONNECT with --username and
+// --password), then says DISCONNECT and makes room for the next.
+void engine::start_login(std::size_t i) {
+  auto& l = logins_[i];
+  l.conn.reset();
+  l.connacked = false;
+  if (finished_ || l.stopped || phase_ != phase::running) return;
+  l.conn = make(role::login, i, quiet_read_size);
+  l.started = clock_type::now();
+  l.conn->start(endpoints_, t_.where, t_.verify);
+}
+
+void engine::login_packet(std::size_t i, const codec::frame& f) {
+  auto& l = logins_[i];
+  if (l.connacked) return;  // anything after the CONNACK (a DISCONNECT while ours leaves) is ignored
+  std::string why;
+  if (!accept_connack(f, why)) return login_failed(i, why);
+  l.connacked = true;
+  ++r_.logins;
+  r_.login.record(static_cast<std::uint64_t>(
+      std::chrono::duration_cast<std::chrono::nanoseconds>(clock_type::now() - l.started).count()));
+  (void)codec::encode_to(codec::disconnect{}, o_.version, l.conn->out());
+  l.conn->flush();
+}
+
+// A refused or broken login stops its slot: retrying at once would only spin.
+void engine::login_failed(std::size_t i, const std::string& why) {
+  auto& l = logins_[i];
+  if (l.stopped) return;
+  l.stopped = true;
+  ++r_.login_failures;
+  if (first_failure_.empty()) first_failure_ = why;
+  if (l.conn) l.conn->close();
+}
+
 // ---------------------------------------------------------------- connect-storm, idle
 
 void engine::start_plain() {
@@ -1147,6 +1217,8 @@ void engine::say_goodbye() {
     if (s.conn) all.push_back(s.conn);
   for (auto& pc : plain_)
     if (pc.conn && !pc.done) all.push_back(pc.conn);
+  for (auto& l : logins_)
+    if (l.conn) all.push_back(l.conn);
   for (auto& c : all) {
     if (!c->is_open()) continue;
     c->out().append(bye);

@@ -92,6 +92,7 @@ std::string options::describe() const {
     s << ", " << (count ? std::to_string(count) + " messages" : number(duration) + " s");
     if (qos > 0) s << ", in-flight " << inflight;
     s << ", window " << effective_window();
+    if (logins) s << ", " << logins << " client(s) logging in meanwhile";
   }
   return s.str();
 }
@@ -110,6 +111,7 @@ std::string options::check() const {
     return "pairs: --publishers and --subscribers must match (or give one)";
   if (kind == workload::retained && topics == 0) return "--topics must be above 0";
   if (!messaging && connections == 0) return "--connections must be above 0";
+  if (logins && (!messaging || kind == workload::retained)) return "--logins goes with fan-in, fan-out, pairs or shared";
   if (topic_prefix.empty() || topic_prefix.find_first_of("+#") != std::string::npos) return "--topic-prefix: a topic name without wildcards";
   return {};
 }
@@ -142,6 +144,14 @@ const std::vector<preset>& presets() {
          o.payload = 64 * 1024;
          o.qos = 1;
          o.window = 64;
+       }},
+      {"login-stall",
+       "latency while 2 more clients log in over and over (--username/--password): does a login stall the others?",
+       [](options& o) {
+         o.kind = workload::pairs;
+         o.rate = 1000;
+         o.qos = 1;
+         o.logins = 2;
        }},
       {"many-subscribers", "1 publisher -> 1000 subscribers at 100 msg/s", [](options& o) {
          o.kind = workload::fan_out;

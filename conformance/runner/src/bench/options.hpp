@@ -50,6 +50,10 @@ struct options {
   unsigned keep_alive = 60;
   std::string topic_prefix = "mqttspec-bench";
   std::optional<std::string> username, password;
+  // Messaging workloads: this many more clients log in over and over while publishing lasts
+  // (CONNECT with username/password, CONNACK, DISCONNECT, a new connection): does a login, e.g. a
+  // slow password check, hold up the others' messages?
+  unsigned logins = 0;
   bool progress = false;     // a live line on stderr once a second
 
   unsigned effective_publishers() const noexcept;
@@ -110,6 +114,13 @@ struct result {
   std::uint64_t connect_failures = 0;
   double connect_rate = 0;
   histogram connack;  // ns from starting the TCP connect to the CONNACK
+
+  // --logins: completed and failed logins, their rate over the publishing time, and their time
+  // from the TCP connect to the CONNACK (ns).
+  std::uint64_t logins = 0;
+  std::uint64_t login_failures = 0;
+  double login_rate = 0;
+  histogram login;
 
   std::optional<int> broker_pid;
   bool broker_embedded = false;

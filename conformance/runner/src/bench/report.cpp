@@ -101,6 +101,15 @@ std::vector<row> rows_for(const result& first) {
                       f::micros, true});
     rows.push_back({"latency max", [](const result& r) { return std::optional<double>(static_cast<double>(r.latency.max()) / 1e3); },
                     f::micros, true});
+    if (first.logins || first.login_failures) {
+      rows.push_back({"logins", [d](const result& r) { return d(r.logins); }, f::count});
+      rows.push_back({"login failures", [d](const result& r) { return d(r.login_failures); }, f::count});
+      rows.push_back({"logins/s", [](const result& r) { return std::optional<double>(r.login_rate); }, f::rate, true});
+      rows.push_back({"login p50", [](const result& r) { return std::optional<double>(static_cast<double>(r.login.quantile(0.5)) / 1e6); },
+                      f::millis, true});
+      rows.push_back({"login p99", [](const result& r) { return std::optional<double>(static_cast<double>(r.login.quantile(0.99)) / 1e6); },
+                      f::millis, true});
+    }
   }
   const std::string unit = is_plain(first) ? "connection" : "delivery";
   rows.push_back({"broker CPU", [](const result& r) { return r.broker_cpu; }, f::seconds});
@@ -181,6 +190,12 @@ json to_json(const result& r) {
     j["out_of_order"] = r.reordered;
     j["foreign"] = r.foreign;
     j["latency_us"] = quantiles(r.latency, 1e3);
+    if (r.logins || r.login_failures) {
+      j["logins"] = r.logins;
+      j["login_failures"] = r.login_failures;
+      j["logins_per_s"] = r.login_rate;
+      j["login_ms"] = quantiles(r.login, 1e6);
+    }
   }
   json b;
   b["pid"] = opt(r.broker_pid);
@@ -222,6 +237,7 @@ json to_json(const std::vector<result>& results) {
     put("latency_p50", static_cast<double>(a.latency.quantile(0.5)), static_cast<double>(b.latency.quantile(0.5)));
     put("latency_p99", static_cast<double>(a.latency.quantile(0.99)), static_cast<double>(b.latency.quantile(0.99)));
     put("latency_p99_9", static_cast<double>(a.latency.quantile(0.999)), static_cast<double>(b.latency.quantile(0.999)));
+    put("latency_max", static_cast<double>(a.latency.max()), static_cast<double>(b.latency.max()));
   }
   put("broker_cpu_per_million", a.broker_cpu_per_million(), b.broker_cpu_per_million());
   j["ratios"] = ratios;

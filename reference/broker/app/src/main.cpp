@@ -83,6 +83,10 @@ int main(int argc, char** argv) {
                  "USER:PASSWORD (repeatable): offer the 5.0 Authentication Method SCRAM-SHA-256 to this user; "
                  "keys are derived at startup with a random salt, the password is not kept")
       ->check([](const std::string& v) { return broker::parse_scram_user(v) ? "" : "expected USER:PASSWORD"; });
+  app.add_option("--auth-threads", options.auth_threads,
+                 "threads for password checks and SCRAM steps; 0: on the thread that serves every connection "
+                 "(a login then holds up all clients; for comparison)")
+      ->capture_default_str();
   app.add_option("--connect-timeout-ms", core.limits.connect_timeout, "close connections that send no CONNECT (or finish no authentication) in time")
       ->capture_default_str();
   app.add_option("--max-connections", options.max_connections, "simultaneous connections")->capture_default_str();

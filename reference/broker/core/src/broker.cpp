@@ -235,7 +235,7 @@ void broker::on_connect(connection_id id, connection& c, const codec::owned_pack
     if (method == config_.enhanced_auth.end()) return refuse_connect(c, reason_code::bad_authentication_method, now);
     c.auth_method = std::string(*req.props.authentication_method);
     c.exchange = std::make_shared<auth_exchange>(method->second());
-    c.connecting = p;
+    c.connecting = std::make_unique<codec::owned_packet>(p);
     const auto data = req.props.authentication_data.value_or(codec::bytes_view{});
     return auth_continue(c, data, now);
   }
@@ -248,7 +248,7 @@ void broker::accept_connect(connection_id id, connection& c, const codec::owned_
   // A password check may be slow (PBKDF2): deferred, this CONNECT goes on, from the top, once its
   // verdict is back (auth_done).
   if (config_.defer_authentication && config_.authenticate && c.auth_method.empty() && !password_ok) {
-    c.connecting = p;
+    c.connecting = std::make_unique<codec::owned_packet>(p);
     c.waiting = auth_wait::password;
     std::optional<std::string> password;
     if (req.password) password.emplace(*req.password);
@@ -327,7 +327,7 @@ void broker::accept_connect(connection_id id, connection& c, const codec::owned_
     w.retain = req.will->retain;
     w.props = req.will->props;
     w.props.will_delay_interval.reset();
-    s.will = make_message(w);
+    s.will = std::make_unique<message>(make_message(w));
     s.will_delay = req.will->props.will_delay_interval.value_or(0);
   }
   c.client_id = client_id;
@@ -418,7 +418,7 @@ void broker::auth_step_taken(connection& c, auth_step step, millis now) {
     case auth_outcome::failure: {
       // Refused at any step: CONNACK 0x87 and close (v5:MQTT-4.12.0-4); a failed
       // re-authentication: DISCONNECT 0x87 and close (v5:MQTT-4.12.1-2).
-      const bool connecting = c.connecting.has_value();
+      const bool connecting = c.connecting != nullptr;
       c.violated = (connecting ? "v5:MQTT-4.12.0-4" : "v5:MQTT-4.12.1-2") + (" (" + step.why + ")");
       if (connecting) return refuse_connect(c, reason_code::not_authorized, now);
       codec::disconnect d;
@@ -460,7 +460,7 @@ void broker::detach(session_state& st, millis now) {
     if (st.will_delay == 0) {
       publish_will(st, now);
     } else {
-      st.will_pending = pending_will{std::move(*st.will), now + millis{st.will_delay} * 1000};
+      st.will_pending = std::make_unique<pending_will>(pending_will{std::move(*st.will), now + millis{st.will_delay} * 1000});
       note_deadline(st.will_pending->due);
       st.will.reset();
     }
@@ -474,7 +474,7 @@ void broker::detach(session_state& st, millis now) {
 void broker::publish_will(session_state& s, millis now) {
   std::optional<message> will;
   if (s.will_pending) will = std::move(s.will_pending->msg);
-  else if (s.will) will = std::move(s.will);
+  else if (s.will) will = std::move(*s.will);
   s.will_pending.reset();
   s.will.reset();
   if (!will) return;

@@ -22,7 +22,7 @@ storage::session_record record_of(const session_state& s) {
     r.will = s.will_pending->msg;
     r.will_due = s.will_pending->due;
   } else {
-    r.will = s.will;
+    if (s.will) r.will = *s.will;
   }
   r.will_delay = s.will_delay;
   return r;
@@ -85,8 +85,8 @@ storage::restore_report broker::restore(storage::snapshot snap, millis now) {
     s.expiry_interval = r.expiry_interval;
     s.expires_at = r.expires_at;
     s.will_delay = r.will_delay;
-    if (r.will && r.will_due) s.will_pending = pending_will{std::move(*r.will), *r.will_due};
-    else if (r.connected) s.will = std::move(r.will);
+    if (r.will && r.will_due) s.will_pending = std::make_unique<pending_will>(pending_will{std::move(*r.will), *r.will_due});
+    else if (r.connected && r.will) s.will = std::make_unique<message>(std::move(*r.will));
     s.stored = true;
     if (r.connected) attached.push_back(r.client_id);  // detached below, once everything is in place
     ++report.sessions;

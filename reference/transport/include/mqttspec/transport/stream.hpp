@@ -4,6 +4,7 @@
 #include <asio.hpp>
 #include <asio/ssl.hpp>
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -16,12 +17,12 @@ class stream {
   using tls_stream = asio::ssl::stream<socket_type>;
 
   explicit stream(socket_type s) : plain_(std::move(s)) {}
-  stream(socket_type s, asio::ssl::context& tls) : tls_(std::in_place, std::move(s), tls) {}
+  stream(socket_type s, asio::ssl::context& tls) : tls_(std::make_unique<tls_stream>(std::move(s), tls)) {}
   // A not yet connected client stream.
   explicit stream(const asio::any_io_executor& ex) : plain_(std::in_place, ex) {}
-  stream(const asio::any_io_executor& ex, asio::ssl::context& tls) : tls_(std::in_place, ex, tls) {}
+  stream(const asio::any_io_executor& ex, asio::ssl::context& tls) : tls_(std::make_unique<tls_stream>(ex, tls)) {}
 
-  bool is_tls() const noexcept { return tls_.has_value(); }
+  bool is_tls() const noexcept { return tls_ != nullptr; }
   socket_type& socket() noexcept { return tls_ ? tls_->next_layer() : *plain_; }
   bool is_open() const noexcept { return tls_ ? tls_->next_layer().is_open() : plain_->is_open(); }
 
@@ -59,7 +60,9 @@ class stream {
 
  private:
   std::optional<socket_type> plain_;
-  std::optional<tls_stream> tls_;
+  // On the heap: inline, the TLS stream's ~440 bytes would sit in every plain connection too (a
+  // broker keeps thousands).
+  std::unique_ptr<tls_stream> tls_;
 };
 
 }  // namespace mqttspec::transport

@@ -159,7 +159,9 @@ class broker {
     std::string auth_method;                       // the CONNECT's Authentication Method, if any
     // Set while an authentication is in progress; shared with the auth_job of a step that is out.
     std::shared_ptr<auth_exchange> exchange;
-    std::optional<codec::owned_packet> connecting;  // the CONNECT awaiting the end of its authentication
+    // The CONNECT awaiting the end of its authentication. On the heap: inline it would take ~950
+    // bytes of every connection, idle ones included.
+    std::unique_ptr<codec::owned_packet> connecting;
     // An auth_job out (config::defer_authentication), and the input that came behind it meanwhile.
     auth_wait waiting = auth_wait::none;
     std::vector<session::event> held;

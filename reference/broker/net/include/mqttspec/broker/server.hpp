@@ -50,7 +50,8 @@ struct server_options {
   // than acknowledge what it cannot keep.
   std::shared_ptr<storage::backend> store;
   // Threads for authentication work. core.authenticate and core.enhanced_auth's exchanges run on
-  // them, so must be safe to call from any thread.
+  // them, so must be safe to call from any thread. 0: they run on the io_context's thread, where a
+  // slow check holds up every client (for comparison, e.g. `mqttspec bench login-stall`).
   unsigned auth_threads = 2;
   config core;
 };
@@ -76,7 +77,10 @@ class server {
   void accept(asio::ip::tcp::acceptor& a, bool websocket);
   void handshake(std::shared_ptr<connection> c);     // TLS; on plain TCP straight on
   void ws_handshake(std::shared_ptr<connection> c);  // the HTTP upgrade of a WebSocket connection
-  void read(std::shared_ptr<connection> c);
+  void read(std::shared_ptr<connection> c);      // plain TCP: into read_buffer_ when readable
+  void read_tls(std::shared_ptr<connection> c);  // into the connection's own buffer
+  // What one read brought (or its error) to the core; true while the connection is to be read on.
+  bool read_done(const std::shared_ptr<connection>& c, std::error_code ec, codec::bytes_view data);
   void received(std::shared_ptr<connection> c, codec::bytes_view data);  // raw bytes from the peer
   void queue(connection& c, codec::bytes data);                           // raw bytes to the peer
   void write(std::shared_ptr<connection> c);
@@ -97,6 +101,9 @@ class server {
   asio::steady_timer timer_;
   asio::steady_timer store_timer_;  // the store's tick()
   std::map<connection_id, std::shared_ptr<connection>> connections_;
+  // The one read buffer of every plain TCP connection (see read()); 16 KiB as each had before.
+  static constexpr std::size_t read_buffer_size = 16 * 1024;
+  std::unique_ptr<char[]> read_buffer_ = std::make_unique_for_overwrite<char[]>(read_buffer_size);
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();  // for the log
   std::chrono::steady_clock::time_point epoch_ = started_;  // the core's time 0 (with a store: the Unix epoch)
   std::uint16_t port_ = 0;

@@ -29,92 +29,55 @@ fi
 command -v mosquitto_pub >/dev/null || { echo "mosquitto_pub not found (apt-get install mosquitto-clients)" >&2; exit 2; }
 out=${MQTTSPEC_NEUTRAL_OUT:-reports/bench}
 mkdir -p "$out"
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_port() {
-  for _ in $(seq 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.05
-  done
-  echo "nothing listens on 127.0.0.1:$1" >&2
-  return 1
-}
+broker="$build/reference/broker/app/mqttspec-broker"
+source ci/lib/brokers.sh
 # utime + stime of a process, in clock ticks.
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
-ours=$(free_port)
-"$build/reference/broker/app/mqttspec-broker" --port "$ours" --bind 127.0.0.1 --log-level warning >"$work/ours.log" 2>&1 &
-ours_pid=$!
-pids+=("$ours_pid")
-mosq=$(free_port)
-printf 'listener %s 127.0.0.1\nallow_anonymous true\n' "$mosq" >"$work/mosquitto.conf"
-mosquitto -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
-mosq_pid=$!
-pids+=("$mosq_pid")
-wait_port "$ours"
-wait_port "$mosq"
+start_ours ours
+ours_pid=$started_pid
+start_mosquitto mosq
+mosq_pid=$started_pid
 seq 1 "$messages" >"$work/lines"
 timeout_s=$((10 + messages / 1000))
 
 # run WORKLOAD QOS PORT PID -> prints "delivered expected seconds cpu_ticks"
+# Every workload delivers clients * messages: pairs on a topic each, fan-in from every publisher
+# to one subscriber, fan-out from one publisher to every subscriber.
 run() {
-  local workload=$1 qos=$2 port=$3 pid=$4 subs=() pubs=() expected=0 i
+  local workload=$1 qos=$2 port=$3 pid=$4 clients_pids=() i
   local tag="$workload-$qos-$port"
+  sub() {  # sub N TOPIC COUNT: subscriber N, stopping after COUNT messages
+    mosquitto_sub -p "$port" -i "ns-$tag-s$1" -t "neutral/$tag/$2" -q "$qos" -C "$3" -W "$timeout_s" -F %U \
+      >"$work/$tag.s$1" 2>/dev/null &
+    clients_pids+=($!)
+  }
+  pub() {  # pub N TOPIC: publisher N, sending every line
+    mosquitto_pub -p "$port" -i "ns-$tag-p$1" -t "neutral/$tag/$2" -q "$qos" -l <"$work/lines" &
+    clients_pids+=($!)
+  }
   case $workload in
-    pairs)
-      for ((i = 0; i < clients; i++)); do
-        mosquitto_sub -p "$port" -i "ns-$tag-s$i" -t "neutral/$tag/$i" -q "$qos" -C "$messages" -W "$timeout_s" \
-          -F %U >"$work/$tag.s$i" 2>/dev/null &
-        subs+=($!)
-      done
-      expected=$((clients * messages)) ;;
-    fan-in)
-      mosquitto_sub -p "$port" -i "ns-$tag-s0" -t "neutral/$tag/in" -q "$qos" -C $((clients * messages)) \
-        -W "$timeout_s" -F %U >"$work/$tag.s0" 2>/dev/null &
-      subs+=($!)
-      expected=$((clients * messages)) ;;
-    fan-out)
-      for ((i = 0; i < clients; i++)); do
-        mosquitto_sub -p "$port" -i "ns-$tag-s$i" -t "neutral/$tag/out" -q "$qos" -C "$messages" -W "$timeout_s" \
-          -F %U >"$work/$tag.s$i" 2>/dev/null &
-        subs+=($!)
-      done
-      expected=$((clients * messages)) ;;
+    pairs) for ((i = 0; i < clients; i++)); do sub "$i" "$i" "$messages"; done ;;
+    fan-in) sub 0 in $((clients * messages)) ;;
+    fan-out) for ((i = 0; i < clients; i++)); do sub "$i" out "$messages"; done ;;
   esac
   sleep 0.5  # the subscriptions are in place before anything is published
   local cpu0 t0 t1 cpu1
   cpu0=$(cpu_ticks "$pid")
   t0=$(date +%s.%N)
   case $workload in
-    pairs)
-      for ((i = 0; i < clients; i++)); do
-        mosquitto_pub -p "$port" -i "ns-$tag-p$i" -t "neutral/$tag/$i" -q "$qos" -l <"$work/lines" &
-        pubs+=($!)
-      done ;;
-    fan-in)
-      for ((i = 0; i < clients; i++)); do
-        mosquitto_pub -p "$port" -i "ns-$tag-p$i" -t "neutral/$tag/in" -q "$qos" -l <"$work/lines" &
-        pubs+=($!)
-      done ;;
-    fan-out)
-      mosquitto_pub -p "$port" -i "ns-$tag-p0" -t "neutral/$tag/out" -q "$qos" -l <"$work/lines" &
-      pubs+=($!) ;;
+    pairs) for ((i = 0; i < clients; i++)); do pub "$i" "$i"; done ;;
+    fan-in) for ((i = 0; i < clients; i++)); do pub "$i" in; done ;;
+    fan-out) pub 0 out ;;
   esac
-  wait "${pubs[@]}" "${subs[@]}" 2>/dev/null || true
+  wait "${clients_pids[@]}" 2>/dev/null || true
   t1=$(date +%s.%N)
   cpu1=$(cpu_ticks "$pid")
   # Seconds until the last arrival (each line is its arrival time), not until a -W timeout.
   local delivered last
   delivered=$(cat "$work/$tag".s* | wc -l)
   last=$(cat "$work/$tag".s* | sort -n | tail -1)
-  echo "$delivered $expected $(awk -v a="${last:-$t1}" -v b="$t0" 'BEGIN { printf "%.6f", a - b }') $((cpu1 - cpu0))"
+  echo "$delivered $((clients * messages)) $(awk -v a="${last:-$t1}" -v b="$t0" 'BEGIN { printf "%.6f", a - b }') $((cpu1 - cpu0))"
 }
 
 results="$work/results"

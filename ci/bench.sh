@@ -21,33 +21,11 @@ build/bench/bench/mqttspec_broker_core_bench --benchmark_out="$out/broker_core.j
 echo "== brokers: mqttspec bench, reference broker (A) vs mosquitto $(mosquitto -h 2>/dev/null | sed -n 's/^mosquitto version //p') (B)"
 seconds=${MQTTSPEC_BENCH_SECONDS:-3}
 mqttspec=build/bench/conformance/runner/mqttspec
-work=$(mktemp -d)
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-  wait 2>/dev/null || true
-  rm -rf "$work"
-}
-trap cleanup EXIT
+broker=build/bench/reference/broker/app/mqttspec-broker
+source ci/lib/brokers.sh
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true  # room for connection-heavy workloads
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-wait_port() {
-  for _ in $(seq 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    sleep 0.05
-  done
-  echo "nothing listens on 127.0.0.1:$1" >&2
-  return 1
-}
-ours=$(free_port)
-build/bench/reference/broker/app/mqttspec-broker --port "$ours" --bind 127.0.0.1 --log-level warning >"$work/ours.log" 2>&1 &
-pids+=($!)
-mosq=$(free_port)
-printf 'listener %s 127.0.0.1\nallow_anonymous true\n' "$mosq" >"$work/mosquitto.conf"
-mosquitto -c "$work/mosquitto.conf" >"$work/mosquitto.log" 2>&1 &
-pids+=($!)
-wait_port "$ours"
-wait_port "$mosq"
+start_ours ours
+start_mosquitto mosq
 
 status=0
 runs=()
@@ -69,19 +47,9 @@ for workload in fan-in fan-out pairs; do
 done
 
 echo "== login stall: reference broker, password checks offloaded (A) vs on the I/O thread (B)"
-echo secret | build/bench/reference/broker/app/mqttspec-broker --hash-password bench >"$work/passwords"
-auth_port() {  # starts a broker with the password file on a free port, prints the port
-  local port
-  port=$(free_port)
-  build/bench/reference/broker/app/mqttspec-broker --port "$port" --bind 127.0.0.1 --log-level warning \
-    --password-file "$work/passwords" --allow-anonymous false "$@" >>"$work/auth.log" 2>&1 &
-  pids+=($!)
-  echo "$port"
-}
-offloaded=$(auth_port)
-inline=$(auth_port --auth-threads 0)
-wait_port "$offloaded"
-wait_port "$inline"
+echo secret | "$broker" --hash-password bench >"$work/passwords"
+start_ours offloaded --password-file "$work/passwords" --allow-anonymous false
+start_ours inline --password-file "$work/passwords" --allow-anonymous false --auth-threads 0
 creds=(--username bench --password secret --duration "$seconds" --quiet)
 rc=0
 "$mqttspec" bench latency "${creds[@]}" --target "127.0.0.1:$offloaded" --label "no logins" \

@@ -407,9 +407,20 @@ bool decode_auth(reader& r, auth& a) {
 
 // One named result and one return: the packet (hundreds of bytes) is built in the caller's
 // storage and never moved (NRVO), which two differently-returned objects would prevent.
+// `P()` would value-initialize, which zeroes the whole packet (hundreds of bytes) before the member
+// initializers run; `P{}` initializes member by member. Converting from `fresh<P>` builds it
+// straight into the variant: the conversion's result is not copied (guaranteed elision).
+template <class P>
+struct fresh {
+  operator P() const noexcept {
+    P p;
+    return p;
+  }
+};
+
 template <class P, class F>
 decode_result run(reader& r, F&& body) {
-  decode_result out{std::in_place, std::in_place_type<P>};
+  decode_result out{std::in_place, std::in_place_type<P>, fresh<P>{}};
   if (!body(*std::get_if<P>(&*out))) out = std::move(*r.error);
   return out;
 }

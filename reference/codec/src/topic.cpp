@@ -11,7 +11,7 @@ std::size_t skip_plain_words(std::string_view s) noexcept {
   std::size_t i = 0;
   for (; i + 8 <= s.size(); i += 8) {
     const auto w = detail::load8(s.data() + i);
-    if (detail::has_byte(w, '+') || detail::has_byte(w, '#')) break;
+    if (detail::wildcard_bytes(w)) break;
   }
   return i;
 }

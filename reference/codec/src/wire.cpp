@@ -9,7 +9,7 @@ std::optional<utf8_problem> check_utf8(std::string_view s) noexcept {
   const std::size_t n = s.size();
   std::size_t i = 0;
   while (i < n) {
-    if (n - i >= 8 && detail::all_ascii_nonzero(detail::load8(s.data() + i))) {  // fast path: 8 ASCII bytes
+    if (n - i >= 8 && !detail::utf8_suspects(detail::load8(s.data() + i))) {  // fast path: 8 ASCII bytes
       i += 8;
       continue;
     }

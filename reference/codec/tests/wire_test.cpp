@@ -1,6 +1,7 @@
 // wire.hpp: Variable Byte Integers (§1.5.5), UTF-8 strings (§1.5.4 / 3.1.1 §1.5.3), the writer
 // and the raw frame builder.
 #include "fixtures.hpp"
+#include "mqttspec/codec/detail/swar.hpp"
 
 #include <gtest/gtest.h>
 
@@ -164,4 +165,35 @@ TEST(wire, build_can_break_every_length_rule) {
   EXPECT_EQ(hexdump(build({.first_byte = 0xc0, .length_width = 4})), "c0 80 80 80 00");
   EXPECT_EQ(hexdump(build({.first_byte = 0x31, .body = "a", .length_bytes_override = unhex("ff ff ff ff 7f")})),
             "31 ff ff ff ff 7f 61");
+}
+
+// The word-at-a-time scan behind every decoded string (detail/swar.hpp) must see every byte of
+// every length: it reads the tail as an overlapping word and gathers strings under 8 bytes, so each
+// length 0..24 and each position is tried, with the bytes either side of the ones it looks for.
+TEST(wire, text_scan_sees_every_byte_of_every_length) {
+  const std::string clean_bytes = std::string("\x01\x7f\x22\x24\x2a\x2c\x33\x3b/aZ", 11);
+  for (std::size_t n = 0; n <= 24; ++n) {
+    for (char filler : clean_bytes) {
+      const std::string clean(n, filler);
+      const auto scan = detail::scan_text(clean);
+      EXPECT_FALSE(scan.needs_utf8_check) << n << " x " << int(filler);
+      EXPECT_FALSE(scan.has_wildcard) << n << " x " << int(filler);
+    }
+    for (std::size_t at = 0; at < n; ++at) {
+      for (const char bad : {'\0', '\x80', '\xc3', '\xff'}) {
+        std::string s(n, 'a');
+        s[at] = bad;
+        const auto scan = detail::scan_text(s);
+        EXPECT_TRUE(scan.needs_utf8_check) << n << " @" << at << " " << int(bad);
+        EXPECT_FALSE(scan.has_wildcard) << n << " @" << at << " " << int(bad);
+      }
+      for (const char wildcard : {'+', '#'}) {
+        std::string s(n, 'a');
+        s[at] = wildcard;
+        const auto scan = detail::scan_text(s);
+        EXPECT_FALSE(scan.needs_utf8_check) << n << " @" << at;
+        EXPECT_TRUE(scan.has_wildcard) << n << " @" << at << " " << wildcard;
+      }
+    }
+  }
 }

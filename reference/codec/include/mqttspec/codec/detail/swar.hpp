@@ -15,10 +15,21 @@ inline std::uint64_t load8(const char* p) noexcept {
   std::memcpy(&w, p, sizeof w);
   return w;
 }
-// Exact for "any": false positives only occur in bytes above a true zero byte.
-inline bool has_zero_byte(std::uint64_t w) noexcept { return ((w - byte_ones) & ~w & byte_highs) != 0; }
-inline bool has_byte(std::uint64_t w, unsigned char c) noexcept { return has_zero_byte(w ^ (byte_ones * c)); }
-inline bool all_ascii_nonzero(std::uint64_t w) noexcept { return (w & byte_highs) == 0 && !has_zero_byte(w); }
+inline std::uint64_t load4(const char* p) noexcept {
+  std::uint32_t w;
+  std::memcpy(&w, p, sizeof w);
+  return w;
+}
+
+// Each returns a word whose byte high bits mark the bytes of interest. Exact for "any": a false
+// mark only ever sits above a true one (the borrow of the zero-byte test runs upwards).
+inline std::uint64_t zero_bytes(std::uint64_t w) noexcept { return (w - byte_ones) & ~w & byte_highs; }
+// NUL or not ASCII: the bytes the UTF-8 check must look at.
+inline std::uint64_t utf8_suspects(std::uint64_t w) noexcept { return (w & byte_highs) | zero_bytes(w); }
+// '+' (0x2B) or '#' (0x23): the two differ only in bit 3, so one comparison finds both.
+inline std::uint64_t wildcard_bytes(std::uint64_t w) noexcept {
+  return zero_bytes((w & ~(byte_ones * 0x08)) ^ (byte_ones * 0x23));
+}
 
 // What a scan of a string found: bytes the UTF-8 check must look at (NUL, non-ASCII) and
 // wildcards a topic check must look at. A string with neither needs no further check. Inline, so
@@ -28,20 +39,29 @@ struct text_scan {
   bool has_wildcard = false;
 };
 
+// Whole words only, and no byte-at-a-time tail: the last word overlaps the one before it, and a
+// string shorter than 8 bytes is gathered into one word of its own bytes (repeated, never
+// padding, which would read as NUL). Looking at a byte twice does not change an "any".
 inline text_scan scan_text(std::string_view s) noexcept {
-  text_scan out;
-  std::size_t i = 0;
-  for (; i + 8 <= s.size(); i += 8) {
-    const auto w = load8(s.data() + i);
-    out.needs_utf8_check |= !all_ascii_nonzero(w);
-    out.has_wildcard |= has_byte(w, '+') || has_byte(w, '#');
+  const char* p = s.data();
+  const std::size_t n = s.size();
+  std::uint64_t suspects = 0, wildcards = 0;
+  const auto take = [&](std::uint64_t w) {
+    suspects |= utf8_suspects(w);
+    wildcards |= wildcard_bytes(w);
+  };
+  if (n >= 8) {
+    for (std::size_t i = 0; i < n - 8; i += 8) take(load8(p + i));
+    take(load8(p + n - 8));
+  } else if (n >= 4) {
+    take(load4(p) | load4(p + n - 4) << 32);
+  } else if (n > 0) {
+    const auto byte = [&](std::size_t i) { return std::uint64_t{static_cast<unsigned char>(p[i])}; };
+    std::uint64_t w = byte(0) | byte(n / 2) << 8 | byte(n - 1) << 16;
+    w |= w << 24;
+    take(w | w << 48);
   }
-  for (; i < s.size(); ++i) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    out.needs_utf8_check |= c == 0 || c >= 0x80;
-    out.has_wildcard |= c == '+' || c == '#';
-  }
-  return out;
+  return {suspects != 0, wildcards != 0};
 }
 
 }  // namespace mqttspec::codec::detail

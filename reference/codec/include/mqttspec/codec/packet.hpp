@@ -88,7 +88,7 @@ struct subscription {
 struct subscribe {
   std::uint16_t packet_id = 0;
   properties props;
-  inline_vector<subscription, 8> subscriptions;
+  inline_vector<subscription, 16> subscriptions;  // 16 inline still leaves it smaller than a CONNECT
   friend bool operator==(const subscribe&, const subscribe&) = default;
 };
 
@@ -134,6 +134,9 @@ struct auth {
 
 using packet = std::variant<connect, connack, publish, puback, pubrec, pubrel, pubcomp, subscribe, suback,
                             unsubscribe, unsuback, pingreq, pingresp, disconnect, auth>;
+
+// A packet is as big as its largest alternative: SUBSCRIBE's inline filters must not set that.
+static_assert(sizeof(subscribe) <= sizeof(connect));
 
 packet_type type_of(const packet& p) noexcept;
 

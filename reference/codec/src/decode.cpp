@@ -91,6 +91,11 @@ class reader {
     if (auto p = check_utf8(s)) return fail(p->code, at + p->offset);
     return true;
   }
+  [[gnu::always_inline]] bool skip_zero_byte() {
+    if (pos_ == end_ || data_[pos_] != 0) return false;
+    ++pos_;
+    return true;
+  }
   std::string_view rest() {
     const bytes_view r(data_ + pos_, end_ - pos_);
     pos_ = end_;
@@ -122,7 +127,7 @@ class reader {
 };
 
 // Property block (§2.2.2): length, then (identifier, value) pairs checked against the table.
-bool read_properties(reader& r, properties& out, property_place place) {
+bool read_property_block(reader& r, properties& out, property_place place) {
   std::uint32_t length;
   const std::size_t length_at = r.pos();
   if (!r.varint(length)) return false;
@@ -165,6 +170,12 @@ bool read_properties(reader& r, properties& out, property_place place) {
   if (out.authentication_data && !out.authentication_method)
     return r.fail(errc::authentication_data_without_method, length_at);
   return true;
+}
+
+// Most packets carry no properties: an empty block (one zero byte) costs no call.
+[[gnu::always_inline]] inline bool read_properties(reader& r, properties& out, property_place place) {
+  if (r.skip_zero_byte()) return true;
+  return read_property_block(r, out, place);
 }
 
 // A Response Topic is a Topic Name: no wildcards, not empty (v5:MQTT-3.3.2-14).

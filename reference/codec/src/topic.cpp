@@ -4,40 +4,33 @@
 
 namespace mqttspec::codec {
 
-namespace {
-// The offset of the first 8-byte word that may hold a wildcard (string_view::find_first_of
-// would cost a memchr per character).
-std::size_t skip_plain_words(std::string_view s) noexcept {
-  std::size_t i = 0;
-  for (; i + 8 <= s.size(); i += 8) {
-    const auto w = detail::load8(s.data() + i);
-    if (detail::wildcard_bytes(w)) break;
-  }
-  return i;
-}
-}  // namespace
-
 std::optional<topic_problem> check_topic_name(std::string_view name) noexcept {
   if (name.empty()) return topic_problem{errc::empty_topic_name, 0};
-  const std::size_t at = skip_plain_words(name);
-  for (std::size_t i = at; i < name.size(); ++i)
-    if (name[i] == '+' || name[i] == '#') return topic_problem{errc::wildcard_in_topic_name, i};
+  for (std::size_t i = 0; i < name.size(); i += 8) {
+    // The lowest mark is always a true one: no need to look at the byte.
+    if (const auto marks = detail::wildcard_bytes(detail::word_at(name, i)))
+      return topic_problem{errc::wildcard_in_topic_name, i + detail::first_mark(marks)};
+  }
   return std::nullopt;
 }
 
 namespace {
 
 // Wildcards must fill a whole level; '#' must be the last level. `base` offsets reported positions.
+// Only the wildcards are looked at, found eight bytes at a time.
 std::optional<topic_problem> check_filter_levels(std::string_view f, std::size_t base) noexcept {
-  for (std::size_t i = skip_plain_words(f); i < f.size(); ++i) {
-    const char c = f[i];
-    if (c != '+' && c != '#') continue;
-    const bool starts_level = i == 0 || f[i - 1] == '/';
-    const bool ends_level = i + 1 == f.size() || f[i + 1] == '/';
-    if (c == '#' && !(starts_level && i + 1 == f.size()))
-      return topic_problem{errc::misplaced_multi_level_wildcard, base + i};
-    if (c == '+' && !(starts_level && ends_level))
-      return topic_problem{errc::misplaced_single_level_wildcard, base + i};
+  for (std::size_t i = 0; i < f.size(); i += 8) {
+    for (auto marks = detail::wildcard_bytes(detail::word_at(f, i)); marks != 0; marks &= marks - 1) {
+      const std::size_t at = i + detail::first_mark(marks);
+      const char c = f[at];
+      if (c != '+' && c != '#') continue;  // a mark above a true one may be false
+      const bool starts_level = at == 0 || f[at - 1] == '/';
+      const bool ends_level = at + 1 == f.size() || f[at + 1] == '/';
+      if (c == '#' && !(starts_level && at + 1 == f.size()))
+        return topic_problem{errc::misplaced_multi_level_wildcard, base + at};
+      if (c == '+' && !(starts_level && ends_level))
+        return topic_problem{errc::misplaced_single_level_wildcard, base + at};
+    }
   }
   return std::nullopt;
 }

@@ -1,6 +1,7 @@
 #pragma once
 // Eight bytes at a time ("SIMD within a register"): the scans of strings on the decode path
 // (UTF-8, wildcards) skip plain ASCII words this way and look at single bytes only near a hit.
+#include <bit>
 #include <cstdint>
 #include <cstring>
 #include <string_view>
@@ -29,6 +30,25 @@ inline std::uint64_t utf8_suspects(std::uint64_t w) noexcept { return (w & byte_
 // '+' (0x2B) or '#' (0x23): the two differ only in bit 3, so one comparison finds both.
 inline std::uint64_t wildcard_bytes(std::uint64_t w) noexcept {
   return zero_bytes((w & ~(byte_ones * 0x08)) ^ (byte_ones * 0x23));
+}
+
+// Bytes [i, i + 8) of `s` as a word, byte k of the word being s[i + k]; bytes past the end of `s`
+// read as zero (i < s.size()). Never reads outside `s`: a short tail is the string's last word
+// shifted down, and a string under 8 bytes is put together from overlapping loads of its own bytes.
+inline std::uint64_t word_at(std::string_view s, std::size_t i) noexcept {
+  const char* p = s.data();
+  const std::size_t n = s.size();
+  if (n - i >= 8) return load8(p + i);
+  if (n >= 8) return load8(p + n - 8) >> (8 * (8 - (n - i)));
+  // n < 8, so i == 0 (callers step by 8 from 0)
+  const auto byte = [&](std::size_t k) { return std::uint64_t{static_cast<unsigned char>(p[k])} << (8 * k); };
+  if (n >= 4) return load4(p) | load4(p + n - 4) << (8 * (n - 4));
+  return byte(0) | byte(n / 2) | byte(n - 1);
+}
+
+// Lowest marked byte of a non-zero mark word (marks as returned by the tests above).
+inline std::size_t first_mark(std::uint64_t marks) noexcept {
+  return static_cast<std::size_t>(std::countr_zero(marks)) / 8;
 }
 
 // What a scan of a string found: bytes the UTF-8 check must look at (NUL, non-ASCII) and

@@ -25,6 +25,7 @@ class reader {
   std::size_t left() const noexcept { return end_ - pos_; }
   bool at_end() const noexcept { return pos_ == end_; }
   protocol_version version() const noexcept { return version_; }
+  void set_version(protocol_version v) noexcept { version_ = v; }
   bool v5() const noexcept { return is_v5(version_); }
 
   // Primitives are forced inline and the failure path kept out of line: g++ left the reads as calls
@@ -235,8 +236,8 @@ bool read_protocol(reader& r, protocol_version& out) {
   return r.fail(errc::unsupported_protocol_version, level_at);
 }
 
+// Everything after the protocol name and level, which decode() has read (c.version is set).
 bool decode_connect(reader& r, connect& c) {
-  if (!read_protocol(r, c.version)) return false;
   const std::size_t flags_at = r.pos();
   std::uint8_t flags;
   if (!r.u8(flags) || !r.u16(c.keep_alive)) return false;
@@ -469,13 +470,15 @@ decode_result decode(const frame& f, protocol_version v) {
 
   switch (t) {
     case packet_type::connect: {
-      // The CONNECT says which version it speaks; statements are reported in that version.
-      protocol_version own = v;
-      {
-        reader peek(f, v, t);
-        if (read_protocol(peek, own)) r = reader(f, own, t);
-      }
-      return run<connect>(r, [&](connect& c) { return decode_connect(r, c); });
+      // The CONNECT says which version it speaks; statements are reported in that version (a
+      // broken protocol name or level, in the version asked for).
+      protocol_version own;
+      if (!read_protocol(r, own)) return *r.error;
+      r.set_version(own);
+      return run<connect>(r, [&](connect& c) {
+        c.version = own;
+        return decode_connect(r, c);
+      });
     }
     case packet_type::connack: return run<connack>(r, [&](connack& c) { return decode_connack(r, c); });
     case packet_type::publish: return run<publish>(r, [&](publish& p) { return decode_publish(r, p, flags); });

@@ -18,7 +18,8 @@ namespace {
 
 // Wildcards must fill a whole level; '#' must be the last level. `base` offsets reported positions.
 // Only the wildcards are looked at, found eight bytes at a time.
-[[gnu::always_inline]] inline std::optional<topic_problem> check_filter_levels(std::string_view f, std::size_t base) noexcept {
+[[gnu::always_inline]] inline std::optional<topic_problem> check_filter_levels(std::string_view f,
+                                                                          std::size_t base) noexcept {
   for (std::size_t i = 0; i < f.size(); i += 8) {
     for (auto marks = detail::wildcard_bytes(detail::word_at(f, i)); marks != 0; marks &= marks - 1) {
       const std::size_t at = i + detail::first_mark(marks);

@@ -59,27 +59,25 @@ struct text_scan {
   bool has_wildcard = false;
 };
 
-// Whole words only, and no byte-at-a-time tail: the last word overlaps the one before it, and a
-// string shorter than 8 bytes is gathered into one word of its own bytes (repeated, never
-// padding, which would read as NUL). Looking at a byte twice does not change an "any".
+// Whole words only, and no byte-at-a-time tail: the last word overlaps the one before it (looking
+// at a byte twice does not change an "any"), and a string shorter than 8 bytes is one word_at.
 inline text_scan scan_text(std::string_view s) noexcept {
   const char* p = s.data();
   const std::size_t n = s.size();
   std::uint64_t suspects = 0, wildcards = 0;
-  const auto take = [&](std::uint64_t w) {
-    suspects |= utf8_suspects(w);
-    wildcards |= wildcard_bytes(w);
-  };
   if (n >= 8) {
+    const auto take = [&](std::uint64_t w) {
+      suspects |= utf8_suspects(w);
+      wildcards |= wildcard_bytes(w);
+    };
     for (std::size_t i = 0; i < n - 8; i += 8) take(load8(p + i));
     take(load8(p + n - 8));
-  } else if (n >= 4) {
-    take(load4(p) | load4(p + n - 4) << 32);
   } else if (n > 0) {
-    const auto byte = [&](std::size_t i) { return std::uint64_t{static_cast<unsigned char>(p[i])}; };
-    std::uint64_t w = byte(0) | byte(n / 2) << 8 | byte(n - 1) << 16;
-    w |= w << 24;
-    take(w | w << 48);
+    // word_at's zero padding would read as NUL, so only the string's own bytes count as suspects;
+    // it never reads as a wildcard.
+    const auto w = word_at(s, 0);
+    suspects = utf8_suspects(w) & (byte_highs >> (8 * (8 - n)));
+    wildcards = wildcard_bytes(w);
   }
   return {suspects != 0, wildcards != 0};
 }

@@ -172,7 +172,8 @@ TEST(wire, build_can_break_every_length_rule) {
 // length 0..24 and each position is tried, with the bytes either side of the ones it looks for.
 TEST(wire, text_scan_sees_every_byte_of_every_length) {
   const std::string clean_bytes = std::string("\x01\x7f\x22\x24\x2a\x2c\x33\x3b/aZ", 11);
-  for (std::size_t n = 0; n <= 24; ++n) {
+  // Up to 48 bytes: the three scan paths (under 8, under 16, sixteen at a time) and their tails.
+  for (std::size_t n = 0; n <= 48; ++n) {
     for (char filler : clean_bytes) {
       const std::string clean(n, filler);
       const auto scan = detail::scan_text(clean);
@@ -193,6 +194,14 @@ TEST(wire, text_scan_sees_every_byte_of_every_length) {
         const auto scan = detail::scan_text(s);
         EXPECT_FALSE(scan.needs_utf8_check) << n << " @" << at;
         EXPECT_TRUE(scan.has_wildcard) << n << " @" << at << " " << wildcard;
+      }
+      // Every byte value at this position, against the rule stated byte by byte.
+      for (int b = 0; b < 256; ++b) {
+        std::string s(n, 'a');
+        s[at] = static_cast<char>(b);
+        const auto scan = detail::scan_text(s);
+        EXPECT_EQ(scan.needs_utf8_check, b == 0 || b >= 0x80) << n << " @" << at << " " << b;
+        EXPECT_EQ(scan.has_wildcard, b == '+' || b == '#') << n << " @" << at << " " << b;
       }
     }
   }

@@ -1,6 +1,7 @@
 #pragma once
-// Eight bytes at a time ("SIMD within a register"): the scans of strings on the decode path
-// (UTF-8, wildcards) skip plain ASCII words this way and look at single bytes only near a hit.
+// Eight bytes at a time ("SIMD within a register"), sixteen for longer strings: the scans of strings
+// on the decode path (UTF-8, wildcards) skip plain ASCII this way and look at single bytes only
+// near a hit.
 #include <bit>
 #include <cstdint>
 #include <cstring>
@@ -59,18 +60,43 @@ struct text_scan {
   bool has_wildcard = false;
 };
 
+// Sixteen bytes at a time for strings of 16 bytes or more (GCC/Clang vector extensions: SSE2 or
+// NEON, no intrinsics). Lanes compare to all-ones or zero, so "any" is an OR of the two halves.
+using bytes16 = unsigned char __attribute__((vector_size(16)));
+using words2 = std::uint64_t __attribute__((vector_size(16)));
+
+inline bytes16 load16(const char* p) noexcept {
+  bytes16 v;
+  std::memcpy(&v, p, sizeof v);
+  return v;
+}
+inline bool any_lane(bytes16 v) noexcept {
+  const auto w = reinterpret_cast<words2>(v);
+  return (w[0] | w[1]) != 0;
+}
+
 // Whole words only, and no byte-at-a-time tail: the last word overlaps the one before it (looking
 // at a byte twice does not change an "any"), and a string shorter than 8 bytes is one word_at.
 inline text_scan scan_text(std::string_view s) noexcept {
   const char* p = s.data();
   const std::size_t n = s.size();
+  if (n >= 16) {
+    bytes16 suspects{}, wildcards{};
+    const auto take = [&](bytes16 b) {
+      suspects |= (b - 1) > 0x7E;  // NUL wraps to 0xFF; 0x80 and above stay above 0x7E
+      wildcards |= (b & 0xF7) == 0x23;
+    };
+    for (std::size_t i = 0; i < n - 16; i += 16) take(load16(p + i));
+    take(load16(p + n - 16));
+    return {any_lane(suspects), any_lane(wildcards)};
+  }
   std::uint64_t suspects = 0, wildcards = 0;
   if (n >= 8) {
     const auto take = [&](std::uint64_t w) {
       suspects |= utf8_suspects(w);
       wildcards |= wildcard_bytes(w);
     };
-    for (std::size_t i = 0; i < n - 8; i += 8) take(load8(p + i));
+    take(load8(p));
     take(load8(p + n - 8));
   } else if (n > 0) {
     // word_at's zero padding would read as NUL, so only the string's own bytes count as suspects;

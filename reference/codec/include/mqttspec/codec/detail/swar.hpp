@@ -62,7 +62,7 @@ struct text_scan {
 
 // Sixteen bytes at a time for strings of 16 bytes or more (GCC/Clang vector extensions: SSE2 or
 // NEON, no intrinsics). Lanes compare to all-ones or zero, so "any" is an OR of the two halves.
-using bytes16 = unsigned char __attribute__((vector_size(16)));
+using bytes16 = signed char __attribute__((vector_size(16)));
 using words2 = std::uint64_t __attribute__((vector_size(16)));
 
 inline bytes16 load16(const char* p) noexcept {
@@ -83,8 +83,8 @@ inline text_scan scan_text(std::string_view s) noexcept {
   if (n >= 16) {
     bytes16 suspects{}, wildcards{};
     const auto take = [&](bytes16 b) {
-      suspects |= (b - 1) > 0x7E;  // NUL wraps to 0xFF; 0x80 and above stay above 0x7E
-      wildcards |= (b & 0xF7) == 0x23;
+      suspects |= b < 1;  // signed: NUL, and 0x80 and above (negative), in one comparison
+      wildcards |= (b & ~0x08) == 0x23;
     };
     for (std::size_t i = 0; i < n - 16; i += 16) take(load16(p + i));
     take(load16(p + n - 16));

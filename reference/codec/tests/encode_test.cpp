@@ -127,6 +127,7 @@ std::vector<refusal_row> refusal_rows() {
       {"client_id_too_long", connect{.version = v311, .client_id = big_string()}, v311, errc::value_too_large},
       {"password_too_long", connect{.version = v5, .client_id = "c", .user_name = "u", .password = big_string()}, v5, errc::value_too_large},
       {"user_property_too_long", disconnect{.props = {.user_properties = {{"k", big_string()}}}}, v5, errc::value_too_large},
+      {"auth_data_too_long", auth{.code = rc::continue_authentication, .props = {.authentication_method = "m", .authentication_data = big_string()}}, v5, errc::value_too_large},
       {"filter_too_long", unsubscribe{.packet_id = 1, .filters = {big_string()}}, v5, errc::value_too_large},
       {"subscription_identifier_too_large", subscribe{.packet_id = 1, .props = {.subscription_identifiers = {268'435'456}}, .subscriptions = {{"a", {}}}}, v5, errc::value_too_large},
   };

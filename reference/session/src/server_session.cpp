@@ -114,8 +114,8 @@ void server_session::handle_frame(const codec::frame& f, millis now, std::vector
     }
   }
   const bool is_disconnect = std::holds_alternative<codec::disconnect>(*decoded);
-  // Built in place: a packet is hundreds of bytes, and each move copies its property block.
-  out.emplace_back(std::in_place_type<deliver>, codec::owned_packet{std::move(storage), std::move(*decoded)});
+  // Emplaced: a packet is hundreds of bytes, and each move copies its property block.
+  out.emplace_back(deliver{{std::move(storage), std::move(*decoded)}});
   if (is_disconnect) finish({std::nullopt, {}, "client sent DISCONNECT", true}, out);
 }
 
@@ -141,7 +141,7 @@ void server_session::handle_connect(const codec::frame& f, millis now, std::vect
   set_keep_alive(c.keep_alive, now);
   if (c.props.maximum_packet_size) client_max_packet_ = *c.props.maximum_packet_size;
   if (codec::is_v5(version_)) client_alias_maximum_ = c.props.topic_alias_maximum.value_or(0);
-  out.emplace_back(std::in_place_type<deliver>, codec::owned_packet{std::move(storage), std::move(*decoded)});
+  out.emplace_back(deliver{{std::move(storage), std::move(*decoded)}});
 }
 
 bool server_session::resolve_topic_alias(codec::publish& p, std::vector<event>& out) {

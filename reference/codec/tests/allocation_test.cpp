@@ -1,9 +1,8 @@
 // The common packets decode and encode without touching the heap: PUBLISH (with
 // a few properties), the four publish acknowledgements, PINGREQ/PINGRESP,
 // SUBSCRIBE with up to 16 filters, SUBACK/UNSUBSCRIBE/UNSUBACK with up to 8
-// entries, CONNACK and
-// DISCONNECT, in 3.1.1 and 5.0. Its own executable: allocation_counter.cpp
-// replaces the global operator new for the whole program.
+// entries, CONNACK and DISCONNECT, in 3.1.1 and 5.0. Its own executable:
+// allocation_counter.cpp replaces the global operator new for the whole program.
 #include <gtest/gtest.h>
 
 #include <iterator>

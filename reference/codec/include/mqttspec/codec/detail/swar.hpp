@@ -53,8 +53,8 @@ inline std::size_t first_mark(std::uint64_t marks) noexcept {
 }
 
 // What a scan of a string found: bytes the UTF-8 check must look at (NUL, non-ASCII) and
-// wildcards a topic check must look at. A string with neither needs no further check. Inline, so
-// that the common all-ASCII string costs no call.
+// wildcards a topic check must look at. A string with neither needs no further check. In a header
+// so the compiler may inline it; forcing it inline everywhere was slower (SUBSCRIBE-10 88 -> 119 ns).
 struct text_scan {
   bool needs_utf8_check = false;
   bool has_wildcard = false;
